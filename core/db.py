@@ -1,0 +1,80 @@
+"""The async engine and the one-transaction-per-unit-of-work session."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import NullPool
+
+from core.settings import Settings
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    """A pooled engine whose every wait is bounded, so a lost database fails fast and recovers."""
+    url = settings.resolved_database_url
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url, settings)
+    connect_args: dict[str, Any] = {
+        "connect_timeout": max(1, round(settings.db_connect_timeout)),
+        "options": f"-c statement_timeout={settings.db_statement_timeout_ms}",
+    }
+    return create_async_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args=connect_args,
+    )
+
+
+def _sqlite_engine(url: str, settings: Settings) -> AsyncEngine:
+    path = url.split(":///", 1)[-1]
+    if path and path != ":memory:":
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(
+        url,
+        poolclass=NullPool if path == ":memory:" else None,
+        connect_args={"timeout": settings.db_statement_timeout_ms / 1000},
+    )
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own transaction handling is switched off so that `begin` below owns it.
+    dbapi_connection.isolation_level = None
+    # WAL lets readers run beside the writer; foreign keys are off by default in SQLite.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    # A deferred transaction that reads and then writes fails at once with "database is locked"
+    # when another writer got there first; taking the write lock up front makes it wait instead.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+@asynccontextmanager
+async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session whose work commits when the block succeeds and rolls back when it raises."""
+    async with sessions() as session, session.begin():
+        yield session

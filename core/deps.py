@@ -1,0 +1,103 @@
+"""The one dependency surface modules import: runtime, session, cache, caller identity."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, TypeVar
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.cache import Cache
+from core.errors import ProblemError
+from core.records import Principal, PrincipalResolver
+from core.runtime import Runtime
+from core.settings import Settings
+
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+# The token URL is a placeholder: create_app() writes the authenticating module's own URL
+# into the OpenAPI document, so the core never names that module.
+bearer_token = OAuth2PasswordBearer(tokenUrl="token", scheme_name="OAuth2", auto_error=False)
+
+
+class NotAuthenticated(ProblemError):
+    status = 401
+    title = "Not authenticated"
+
+
+class Forbidden(ProblemError):
+    status = 403
+    title = "Forbidden"
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_settings(runtime: RuntimeDep) -> Settings:
+    return runtime.settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_cache(runtime: RuntimeDep) -> Cache:
+    return runtime.cache
+
+
+CacheDep = Annotated[Cache, Depends(get_cache)]
+
+
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """One transaction per request: committed before the response is sent, else rolled back."""
+    async with runtime.sessions() as session, session.begin():
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+def module_settings(model: type[SettingsT]) -> Callable[[Runtime], SettingsT]:
+    """A dependency returning the validated `[modules.<name>]` settings for `model`."""
+
+    def dependency(runtime: RuntimeDep) -> SettingsT:
+        return runtime.settings_for(model)
+
+    return dependency
+
+
+def _challenge(detail: str) -> NotAuthenticated:
+    return NotAuthenticated(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def get_current_principal(
+    request: Request, runtime: RuntimeDep, token: Annotated[str | None, Depends(bearer_token)]
+) -> Principal:
+    """The authenticated caller, resolved by whichever module implements `principal_resolver`."""
+    if not token:
+        raise _challenge("Missing bearer token.")
+    resolver: PrincipalResolver | None = request.app.state.principal_resolver
+    principal = await resolver.resolve(runtime, token) if resolver else None
+    if principal is None or not principal.is_active:
+        raise _challenge("The access token is invalid, expired or revoked.")
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_current_principal)]
+
+
+async def get_current_superuser(principal: CurrentPrincipal) -> Principal:
+    if not principal.is_superuser:
+        raise Forbidden("This action needs administrator rights.")
+    return principal
+
+
+CurrentSuperuser = Annotated[Principal, Depends(get_current_superuser)]

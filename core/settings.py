@@ -1,0 +1,111 @@
+"""Process-wide settings, read from the environment (and `.env`)."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MIN_SECRET_BYTES = 32
+
+
+class Environment(StrEnum):
+    development = "development"
+    production = "production"
+
+
+class UnsafeSettings(ValueError):
+    """Raised when production is asked to start with settings that would make it insecure."""
+
+
+class Settings(BaseSettings):
+    """Everything the core needs; module settings live in `plugins.toml` instead."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    environment: Environment = Environment.development
+    database_url: str | None = None
+    redis_url: str | None = None
+    secret_key: SecretStr | None = None
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    log_level: str = "INFO"
+    plugins_file: Path = Field(Path("plugins.toml"), validation_alias="TRELLIS_PLUGINS")
+    var_dir: Path = Field(Path("var"), validation_alias="TRELLIS_VAR_DIR")
+    rate_limit_disabled: bool = Field(False, validation_alias="TRELLIS_RATE_LIMIT_DISABLED")
+    cache_prefix: str = "trellis:"
+    max_body_bytes: int = 1_048_576
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    db_pool_timeout: float = 5.0
+    db_connect_timeout: float = 3.0
+    db_statement_timeout_ms: int = 10_000
+    auto_migrate: bool | None = None
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.environment is not Environment.production:
+            return self
+        key = self.secret_key.get_secret_value() if self.secret_key else ""
+        if len(key.encode()) < MIN_SECRET_BYTES:
+            raise UnsafeSettings(
+                f"SECRET_KEY must be set to at least {MIN_SECRET_BYTES} bytes in production"
+            )
+        if self.database_url is None:
+            raise UnsafeSettings("DATABASE_URL must be set in production (no embedded SQLite)")
+        if "*" in self.cors_origins:
+            raise UnsafeSettings("CORS_ORIGINS may not be '*' in production")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.production
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The configured URL, or the embedded SQLite file under `var/`."""
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        return f"sqlite+aiosqlite:///{(self.var_dir / 'trellis.db').as_posix()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def should_auto_migrate(self) -> bool:
+        """Migrate at start-up only on the embedded default, unless told otherwise."""
+        if self.auto_migrate is not None:
+            return self.auto_migrate
+        return self.is_sqlite and not self.is_production
+
+    def signing_key(self) -> str:
+        """The secret key; in development one is generated once and kept under `var/`."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        key_file = self.var_dir / "secret_key"
+        if not key_file.exists():
+            self.var_dir.mkdir(parents=True, exist_ok=True)
+            key_file.write_text(secrets.token_urlsafe(48))
+            key_file.chmod(0o600)
+        return key_file.read_text().strip()
+
+
+def normalise_database_url(url: str) -> str:
+    """Pick the async driver for the URLs operators usually write."""
+    for plain in ("postgresql://", "postgres://", "postgresql+psycopg2://"):
+        if url.startswith(plain):
+            return "postgresql+psycopg://" + url.removeprefix(plain)
+    if url.startswith("sqlite://"):
+        return "sqlite+aiosqlite://" + url.removeprefix("sqlite://")
+    return url

@@ -1,0 +1,31 @@
+"""GET /health (liveness, touches nothing) and GET /health/ready (every readiness probe)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from core.checks import CORE_CHECKS
+from core.deps import RuntimeDep
+from modules.health.schemas import Liveness, Readiness
+from modules.health.service import readiness
+
+router = APIRouter(prefix="/health", tags=["health"])
+
+
+@router.get("", response_model=Liveness)
+async def live() -> Liveness:
+    """The process is up; no dependency is touched."""
+    return Liveness()
+
+
+@router.get(
+    "/ready",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "A dependency is unavailable"}},
+)
+async def ready(runtime: RuntimeDep) -> JSONResponse:
+    """Every readiness check of the core and the enabled modules."""
+    checks = [*CORE_CHECKS, *runtime.host.health_checks()]
+    report = await readiness(runtime=runtime, checks=checks)
+    return JSONResponse(report.model_dump(), status_code=200 if report.status == "ok" else 503)
