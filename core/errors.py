@@ -1,0 +1,225 @@
+"""RFC 9457 problem+json for every error the API returns.
+
+Modules raise `ProblemError` subclasses; `install_error_handlers` turns those, framework
+HTTP errors, validation errors, outages and bugs into one body shape. Bodies never carry
+submitted values, driver messages or tracebacks, and every string in them is made safe to
+encode (a lone surrogate from the client must not turn a 422 into a 500).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+import sqlalchemy.exc as sa_exc
+from fastapi import FastAPI
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from core.cache import CacheUnavailable
+
+__all__ = ["ProblemError", "ProblemResponse", "install_error_handlers", "problem_response"]
+
+logger = logging.getLogger("trellis.errors")
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_UNAVAILABLE_DETAIL = "A backing service is temporarily unavailable. Please retry shortly."
+_UNEXPECTED_DETAIL = "An unexpected error occurred."
+# Local OS failures are bugs (500); any other OSError reaching us came from a network driver.
+_LOCAL_OS_ERRORS = (
+    FileNotFoundError,
+    FileExistsError,
+    IsADirectoryError,
+    NotADirectoryError,
+    PermissionError,
+    ChildProcessError,
+    ProcessLookupError,
+)
+
+
+class ProblemError(Exception):
+    """Base of every module's errors; subclasses set `status`, `title` and maybe `type`."""
+
+    status: int = 400
+    title: str = "Bad Request"
+    type: str = "about:blank"
+
+    def __init__(
+        self, detail: str, *, headers: Mapping[str, str] | None = None, **extra: object
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = dict(headers or {})
+        self.extra = extra
+
+
+class ProblemResponse(JSONResponse):
+    """A JSON response with the problem media type."""
+
+    media_type = "application/problem+json"
+
+
+def problem_response(
+    status: int,
+    *,
+    title: str | None = None,
+    detail: str,
+    type: str = "about:blank",
+    headers: Mapping[str, str] | None = None,
+    **extra: object,
+) -> ProblemResponse:
+    """Build a problem+json response; `title` defaults to the HTTP reason phrase."""
+    body: dict[str, Any] = {
+        "type": type,
+        "title": title or _phrase(status),
+        "status": status,
+        "detail": detail,
+        **jsonable_encoder(extra),
+    }
+    return ProblemResponse(_encodable(body), status_code=status, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every exception the API can raise to problem+json."""
+    app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(HTTPException, _on_http)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(sa_exc.DBAPIError, _on_dbapi)
+    for unavailable in (sa_exc.TimeoutError, TimeoutError, CacheUnavailable):
+        app.add_exception_handler(unavailable, _on_unavailable)
+    app.add_exception_handler(OSError, _on_os_error)
+    # Starlette runs the `Exception` handler in ServerErrorMiddleware, outside all user
+    # middleware, so it sets X-Request-ID itself.
+    app.add_exception_handler(Exception, _on_unexpected)
+
+
+async def _on_problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ProblemError)
+    return problem_response(
+        exc.status,
+        title=exc.title,
+        detail=exc.detail,
+        type=exc.type,
+        headers=exc.headers,
+        **exc.extra,
+    )
+
+
+async def _on_http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code < 200 or exc.status_code in (204, 205, 304):
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    if isinstance(exc.detail, str):
+        return problem_response(exc.status_code, detail=exc.detail, headers=exc.headers)
+    # FastAPI allows any JSON as `detail`; RFC 9457 wants a string there.
+    return problem_response(
+        exc.status_code, detail=_phrase(exc.status_code), headers=exc.headers, errors=exc.detail
+    )
+
+
+async def _on_validation(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    # Only loc, msg and type: `input` and `ctx` may hold the submitted password.
+    errors = [
+        {
+            "loc": list(err.get("loc", ())),
+            "field": _field(err.get("loc", ())),
+            "message": str(err.get("msg", "Invalid value")),
+            "type": str(err.get("type", "value_error")),
+        }
+        for err in exc.errors()
+    ]
+    fields = list(dict.fromkeys(str(err["field"]) for err in errors))
+    shown = ", ".join(fields[:5]) + (f" and {len(fields) - 5} more" if len(fields) > 5 else "")
+    noun = "field" if len(fields) == 1 else "fields"
+    return problem_response(422, detail=f"The request has invalid {noun}: {shown}.", errors=errors)
+
+
+async def _on_dbapi(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, sa_exc.DBAPIError)
+    if exc.connection_invalidated or isinstance(
+        exc, sa_exc.OperationalError | sa_exc.InterfaceError
+    ):
+        return await _on_unavailable(request, exc)
+    return await _on_unexpected(request, exc)
+
+
+async def _on_os_error(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, _LOCAL_OS_ERRORS):
+        return await _on_unexpected(request, exc)
+    return await _on_unavailable(request, exc)
+
+
+async def _on_unavailable(request: Request, exc: Exception) -> Response:
+    request_id = _request_id(request)
+    logger.warning(
+        "backing service unavailable (%s: %s) request_id=%s",
+        type(exc).__name__,
+        exc,
+        request_id,
+    )
+    return problem_response(
+        503,
+        detail=_UNAVAILABLE_DETAIL,
+        headers={"Retry-After": "5"},
+        request_id=request_id,
+    )
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> Response:
+    request_id = _request_id(request)
+    logger.error(
+        "unhandled error on %s %r request_id=%s",
+        request.method,
+        request.url.path,
+        request_id,
+        exc_info=exc,
+    )
+    return problem_response(
+        500,
+        detail=_UNEXPECTED_DETAIL,
+        headers={"X-Request-ID": request_id},
+        request_id=request_id,
+    )
+
+
+def _request_id(request: Request) -> str:
+    """The id RequestIdMiddleware stored, or a fresh one so logs and client still match."""
+    state = request.scope.setdefault("state", {})
+    request_id = state.get("request_id")
+    if not isinstance(request_id, str):
+        request_id = state["request_id"] = uuid.uuid4().hex
+    return request_id
+
+
+def _field(loc: object) -> str:
+    """`("body", "address", "city")` -> `"address.city"`; the source prefix only adds noise."""
+    parts = [str(part) for part in loc] if isinstance(loc, list | tuple) else [str(loc)]
+    if len(parts) > 1 and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    return ".".join(parts)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _encodable(value: object) -> object:
+    """Replace lone surrogates so the body always encodes to UTF-8."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_encodable(key): _encodable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encodable(item) for item in value]
+    return value
