@@ -7,7 +7,6 @@ stream per request. Every response they produce is problem+json.
 from __future__ import annotations
 
 import json
-import logging
 import re
 import uuid
 from contextvars import ContextVar
@@ -23,7 +22,6 @@ from core.errors import problem_response
 __all__ = [
     "BodyLimitMiddleware",
     "InputSanityMiddleware",
-    "RequestIdLogFilter",
     "RequestIdMiddleware",
     "install_middleware",
     "request_id_var",
@@ -86,14 +84,6 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             request_id_var.reset(token)
-
-
-class RequestIdLogFilter(logging.Filter):
-    """Add `record.request_id` so log formats can use `%(request_id)s`."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
-        return True
 
 
 class _BodyTooLarge(HTTPException):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -14,7 +13,6 @@ from starlette.types import Message, Receive, Scope, Send
 
 from core.errors import install_error_handlers
 from core.middleware import (
-    RequestIdLogFilter,
     RequestIdMiddleware,
     install_middleware,
     request_id_var,
@@ -110,16 +108,6 @@ async def test_insane_request_id_is_replaced(bad: bytes) -> None:
     assert headers[b"x-request-id"] != bad
     assert len(headers[b"x-request-id"]) == 32
     assert scope["state"]["request_id"] == headers[b"x-request-id"].decode()
-
-
-def test_log_filter_adds_request_id() -> None:
-    record = logging.LogRecord("trellis", logging.INFO, __file__, 1, "hi", None, None)
-    token = request_id_var.set("req-7")
-    try:
-        assert RequestIdLogFilter().filter(record)
-    finally:
-        request_id_var.reset(token)
-    assert record.__dict__["request_id"] == "req-7"
 
 
 # --- input sanity -------------------------------------------------------------------------
