@@ -7,16 +7,19 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
+from core.deps import api_rate_limit
 from core.errors import install_error_handlers
 from core.host import Host
 from core.logs import configure_logging
 from core.middleware import install_middleware
 from core.migrate import prepare_schema
 from core.plugins import PluginsConfig
+from core.ratelimit import Rate
+from core.records import API_PREFIX
 from core.runtime import Runtime
 from core.settings import Settings
 
@@ -47,12 +50,19 @@ def create_app(
     )
     app.state.runtime = runtime
     app.state.principal_resolver = host.principal_resolver()
+    app.state.api_rate = Rate.parse(settings.api_rate_limit)
+    if settings.rate_limit_disabled:
+        log.warning("rate limits are disabled (TRELLIS_RATE_LIMIT_DISABLED is set)")
     install_error_handlers(app)
     install_middleware(
         app, max_body_bytes=settings.max_body_bytes, cors_origins=settings.cors_origins
     )
+    limited = [Depends(api_rate_limit)]
     for _module, mount in host.mounts():
-        app.include_router(mount.router, prefix=mount.prefix)
+        under_api = mount.prefix.startswith(API_PREFIX)
+        app.include_router(
+            mount.router, prefix=mount.prefix, dependencies=limited if under_api else None
+        )
     app.openapi = _openapi_builder(app)  # type: ignore[method-assign]
     log.info("modules enabled: %s", ", ".join(host.names))
     return app

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from fastapi.security import OAuth2PasswordBearer
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.cache import Cache
 from core.errors import ProblemError
+from core.ratelimit import Rate, consume
 from core.records import Principal, PrincipalResolver
 from core.runtime import Runtime
 from core.settings import Settings
@@ -77,17 +78,29 @@ def _challenge(detail: str) -> NotAuthenticated:
     return NotAuthenticated(detail, headers={"WWW-Authenticate": "Bearer"})
 
 
+BearerToken = Annotated[str | None, Depends(bearer_token)]
+
+
+async def _resolve(request: Request, runtime: Runtime, token: str) -> Principal | None:
+    """Resolve once per request: the rate limit and the route may both ask."""
+    if hasattr(request.state, "principal"):
+        cached: Principal | None = request.state.principal
+        return cached
+    resolver: PrincipalResolver | None = request.app.state.principal_resolver
+    principal = await resolver.resolve(runtime, token) if resolver else None
+    request.state.principal = principal
+    return principal
+
+
 async def get_current_principal(
-    request: Request, runtime: RuntimeDep, token: Annotated[str | None, Depends(bearer_token)]
+    request: Request, runtime: RuntimeDep, token: BearerToken
 ) -> Principal:
     """The authenticated caller, resolved by whichever module implements `principal_resolver`."""
     if not token:
         raise _challenge("Missing bearer token.")
-    resolver: PrincipalResolver | None = request.app.state.principal_resolver
-    principal = await resolver.resolve(runtime, token) if resolver else None
+    principal = await _resolve(request, runtime, token)
     if principal is None or not principal.is_active:
         raise _challenge("The access token is invalid, expired or revoked.")
-    request.state.principal = principal
     return principal
 
 
@@ -101,3 +114,17 @@ async def get_current_superuser(principal: CurrentPrincipal) -> Principal:
 
 
 CurrentSuperuser = Annotated[Principal, Depends(get_current_superuser)]
+
+
+async def api_rate_limit(
+    request: Request, response: Response, runtime: RuntimeDep, token: BearerToken
+) -> None:
+    """The general API limit, per user when the token is valid, else per client address."""
+    if runtime.settings.rate_limit_disabled:
+        return
+    principal = await _resolve(request, runtime, token) if token else None
+    client = request.client.host if request.client else "unknown"
+    identity = f"user:{principal.id}" if principal else f"ip:{client}"
+    rate: Rate = request.app.state.api_rate
+    headers = await consume(runtime.cache, bucket="api", identity=identity, rate=rate)
+    response.headers.update(headers)

@@ -10,6 +10,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from core.ratelimit import Rate
+
 MIN_SECRET_BYTES = 32
 
 
@@ -36,6 +38,7 @@ class Settings(BaseSettings):
     plugins_file: Path = Field(Path("plugins.toml"), validation_alias="TRELLIS_PLUGINS")
     var_dir: Path = Field(Path("var"), validation_alias="TRELLIS_VAR_DIR")
     rate_limit_disabled: bool = Field(False, validation_alias="TRELLIS_RATE_LIMIT_DISABLED")
+    api_rate_limit: str = "100/minute"
     cache_prefix: str = "trellis:"
     max_body_bytes: int = 1_048_576
     db_pool_size: int = 10
@@ -50,6 +53,12 @@ class Settings(BaseSettings):
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("api_rate_limit")
+    @classmethod
+    def _check_rate(cls, value: str) -> str:
+        Rate.parse(value)
         return value
 
     @model_validator(mode="after")
