@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from sqlmodel import SQLModel
 
 from core.plugins import (
+    ConfigError,
     InstalledModule,
     PluginsConfig,
     discover_modules,
@@ -63,9 +64,12 @@ class Host:
         enabled = resolve_enabled(config, installed)
         settings = validate_module_settings(enabled, config.settings)
         pm = new_plugin_manager()
-        for module in enabled:
-            pm.register(module.plugin, name=module.info.name)
-        pm.check_pending()
+        try:
+            for module in enabled:
+                pm.register(module.plugin, name=module.info.name)
+            pm.check_pending()
+        except pluggy.PluginValidationError as error:
+            raise ConfigError(f"invalid hook implementation: {error}") from None
         return cls(installed=installed, enabled=tuple(enabled), pm=pm, module_settings=settings)
 
     @property

@@ -1,0 +1,159 @@
+"""Module discovery, plugins.toml validation and ordering: each start-up error, one clear line."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from collections.abc import Iterator
+from importlib import invalidate_caches
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from pydantic import BaseModel
+
+from core import ModuleInfo, hookimpl
+from core.host import Host
+from core.plugins import ConfigError, PluginsConfig, discover_modules, read_plugins_file
+
+
+def fake_module(
+    name: str, *, requires: tuple[str, ...] = (), settings: type[BaseModel] | None = None
+) -> ModuleType:
+    """A plugin object built in memory, as a third-party package's plugin.py would be."""
+    plugin = ModuleType(f"fake_{name}")
+    info = ModuleInfo(
+        name=name, version="1.0", requires=requires, **({"settings": settings} if settings else {})
+    )
+
+    @hookimpl
+    def module_info() -> ModuleInfo:
+        return info
+
+    plugin.module_info = module_info  # type: ignore[attr-defined]
+    return plugin
+
+
+def load(
+    enabled: list[str],
+    settings: dict[str, dict[str, object]] | None = None,
+    extra: list[ModuleType] | None = None,
+) -> Host:
+    config = PluginsConfig(enabled=tuple(enabled), settings=settings or {})
+    return Host.load(Path("unused.toml"), config=config, extra_plugins=extra or [])
+
+
+def test_builtin_modules_are_found_through_entry_points() -> None:
+    assert {"health", "users", "auth"} <= set(discover_modules())
+
+
+def test_unknown_module_lists_the_available_ones() -> None:
+    with pytest.raises(
+        ConfigError, match=r"unknown module 'nope'.*available: .*auth.*health.*users"
+    ):
+        load(["health", "nope"])
+
+
+def test_module_whose_requirement_is_disabled_names_both() -> None:
+    with pytest.raises(ConfigError, match=r"module 'auth' requires 'users', which is not enabled"):
+        load(["health", "auth"])
+
+
+def test_dependency_cycle_is_named() -> None:
+    ping, pong = fake_module("ping", requires=("pong",)), fake_module("pong", requires=("ping",))
+    with pytest.raises(
+        ConfigError, match=r"dependency cycle between modules: ping -> pong -> ping"
+    ):
+        load(["ping", "pong"], extra=[ping, pong])
+
+
+def test_bad_setting_names_the_key_and_what_was_expected() -> None:
+    class Limits(BaseModel, extra="forbid"):
+        per_minute: int = 5
+
+    limited = fake_module("limited", settings=Limits)
+    with pytest.raises(
+        ConfigError, match=r"\[modules.limited\] per_minute: Input should be a valid integer"
+    ):
+        load(["limited"], {"limited": {"per_minute": "many"}}, extra=[limited])
+    with pytest.raises(
+        ConfigError, match=r"\[modules.limited\] typo: Extra inputs are not permitted"
+    ):
+        load(["limited"], {"limited": {"typo": 1}}, extra=[limited])
+
+
+def test_settings_are_validated_and_reachable_by_model() -> None:
+    class Limits(BaseModel, extra="forbid"):
+        per_minute: int = 5
+
+    host = load(
+        ["limited"], {"limited": {"per_minute": 9}}, extra=[fake_module("limited", settings=Limits)]
+    )
+    assert host.settings_for(Limits).per_minute == 9
+
+
+def test_modules_start_in_dependency_order_whatever_the_file_order() -> None:
+    base, middle, top = (
+        fake_module("base"),
+        fake_module("middle", requires=("base",)),
+        fake_module("top", requires=("middle",)),
+    )
+    host = load(["top", "middle", "base"], extra=[base, middle, top])
+    assert host.names == ("base", "middle", "top")
+
+
+def test_plugins_file_errors_name_the_file(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.toml"
+    with pytest.raises(ConfigError, match=r"missing\.toml not found"):
+        read_plugins_file(missing)
+    broken = tmp_path / "broken.toml"
+    broken.write_text("enabled = [")
+    with pytest.raises(ConfigError, match=r"broken\.toml is not valid TOML"):
+        read_plugins_file(broken)
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text('enabled = "health"')
+    with pytest.raises(ConfigError, match="'enabled' must be a list"):
+        read_plugins_file(wrong)
+
+
+def test_plugins_file_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "plugins.toml"
+    path.write_text('enabled = ["health"]\n[modules.health]\n')
+    assert read_plugins_file(path) == PluginsConfig(enabled=("health",), settings={"health": {}})
+
+
+@pytest.fixture
+def installed_package(tmp_path: Path) -> Iterator[str]:
+    """A third-party module installed the way pip would: a package plus an entry point."""
+    package = tmp_path / "acme_notes"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "plugin.py").write_text(
+        textwrap.dedent(
+            """
+            from core import ModuleInfo, hookimpl
+
+            @hookimpl
+            def module_info() -> ModuleInfo:
+                return ModuleInfo(name="notes", version="2.1", requires=("users",))
+            """
+        )
+    )
+    dist = tmp_path / "acme_notes-2.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-notes\nVersion: 2.1\n")
+    (dist / "entry_points.txt").write_text("[trellis.modules]\nnotes = acme_notes.plugin\n")
+    sys.path.insert(0, str(tmp_path))
+    invalidate_caches()
+    yield "notes"
+    sys.path.remove(str(tmp_path))
+    sys.modules.pop("acme_notes.plugin", None)
+    sys.modules.pop("acme_notes", None)
+    invalidate_caches()
+
+
+def test_third_party_package_is_found_through_its_entry_point(installed_package: str) -> None:
+    found = discover_modules()
+    assert found[installed_package].info.version == "2.1"
+    host = load(["users", installed_package])
+    assert host.names == ("users", "notes")
