@@ -105,10 +105,7 @@ class Settings(BaseSettings):
             return self.secret_key.get_secret_value()
         key_file = self.var_dir / "secret_key"
         if not key_file.exists():
-            self.var_dir.mkdir(parents=True, exist_ok=True)
-            descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w") as handle:
-                handle.write(secrets.token_urlsafe(48))
+            _publish_once(key_file, secrets.token_urlsafe(48))
         return key_file.read_text().strip()
 
 
@@ -120,3 +117,18 @@ def normalise_database_url(url: str) -> str:
     if url.startswith("sqlite://"):
         return "sqlite+aiosqlite://" + url.removeprefix("sqlite://")
     return url
+
+
+def _publish_once(path: Path, content: str) -> None:
+    """Write a private file atomically; when several workers race, the first one wins."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(content)
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
