@@ -13,6 +13,7 @@ import pytest
 from redis.asyncio import Redis
 
 from core.cache import Cache, CacheUnavailable, create_cache
+from tests.support.relay import TcpRelay
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 needs_redis = pytest.mark.skipif(not REDIS_URL, reason="set TEST_REDIS_URL to test Redis")
@@ -217,55 +218,11 @@ async def test_silent_server_times_out_as_unavailable() -> None:
         await server.wait_closed()
 
 
-class _Proxy:
-    """TCP relay to the real Redis, so a test can cut the network and restore it."""
-
-    def __init__(self, upstream_url: str) -> None:
-        parts = urlsplit(upstream_url)
-        self._upstream = (parts.hostname or "127.0.0.1", parts.port or 6379)
-        self._server: asyncio.Server | None = None
-        self._writers: list[asyncio.StreamWriter] = []
-        self._handlers: set[asyncio.Task[None]] = set()
-        self.port = 0
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        for writer in self._writers:
-            writer.transport.abort()
-        await asyncio.gather(*self._handlers, return_exceptions=True)
-        await self._server.wait_closed()
-        self._writers.clear()
-
-    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._handlers.add(task)
-        up_reader, up_writer = await asyncio.open_connection(*self._upstream)
-        self._writers += [writer, up_writer]
-        await asyncio.gather(
-            _pipe(reader, up_writer), _pipe(up_reader, writer), return_exceptions=True
-        )
-        self._handlers.discard(task)
-
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    finally:
-        writer.close()
-
-
 @needs_redis
 async def test_redis_recovers_without_restart(prefix: str) -> None:
     assert REDIS_URL
-    proxy = _Proxy(REDIS_URL)
+    parts = urlsplit(REDIS_URL)
+    proxy = TcpRelay(parts.hostname or "127.0.0.1", parts.port or 6379)
     await proxy.start()
     db = urlsplit(REDIS_URL).path or "/0"
     cache = create_cache(f"redis://127.0.0.1:{proxy.port}{db}", prefix=prefix)

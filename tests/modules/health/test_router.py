@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-import httpx
+from urllib.parse import urlsplit
 
-from tests.conftest import ClientFactory
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests.conftest import Backend, ClientFactory
+from tests.support.relay import TcpRelay
+
+ALL_OK = {"database": "ok", "cache": "ok", "migrations": "ok"}
 
 
 async def test_liveness_touches_nothing(health_client: httpx.AsyncClient) -> None:
@@ -32,3 +39,56 @@ async def test_readiness_is_503_when_the_cache_is_unreachable(make_client: Clien
     assert body["status"] == "unavailable"
     assert body["checks"]["cache"]["status"] in {"error", "timeout"}
     assert body["checks"]["database"]["status"] == "ok"
+
+
+async def _ready_status(client: httpx.AsyncClient) -> tuple[int, dict[str, str]]:
+    response = await client.get("/health/ready")
+    return response.status_code, {k: v["status"] for k, v in response.json()["checks"].items()}
+
+
+async def test_readiness_follows_the_database_down_and_back(
+    make_client: ClientFactory, backend: Backend
+) -> None:
+    if backend.database_url is None:
+        pytest.skip("the embedded SQLite database has no network to lose")
+    url = make_url(backend.database_url)
+    relay = TcpRelay(url.host or "127.0.0.1", url.port or 5432)
+    await relay.start()
+    through_relay = url.set(host="127.0.0.1", port=relay.port).render_as_string(False)
+    try:
+        async with make_client(
+            ["health"], settings_override={"database_url": through_relay}
+        ) as client:
+            assert await _ready_status(client) == (200, ALL_OK)
+            await relay.stop()
+            status, checks = await _ready_status(client)
+            assert status == 503
+            assert checks["database"] in {"error", "timeout"}
+            await relay.start()
+            assert await _ready_status(client) == (200, ALL_OK)
+    finally:
+        await relay.stop()
+
+
+async def test_readiness_follows_redis_down_and_back(
+    make_client: ClientFactory, backend: Backend
+) -> None:
+    if backend.redis_url is None:
+        pytest.skip("the in-process cache has no network to lose")
+    parts = urlsplit(backend.redis_url)
+    relay = TcpRelay(parts.hostname or "127.0.0.1", parts.port or 6379)
+    await relay.start()
+    through_relay = f"redis://127.0.0.1:{relay.port}{parts.path or '/0'}"
+    try:
+        async with make_client(
+            ["health"], settings_override={"redis_url": through_relay}
+        ) as client:
+            assert await _ready_status(client) == (200, ALL_OK)
+            await relay.stop()
+            status, checks = await _ready_status(client)
+            assert status == 503
+            assert checks["cache"] in {"error", "timeout"}
+            await relay.start()
+            assert await _ready_status(client) == (200, ALL_OK)
+    finally:
+        await relay.stop()
