@@ -1,4 +1,4 @@
-"""What a running Trellis holds: settings, modules, database, cache. One per app."""
+"""What a running Trellis holds: settings, modules, database, cache, mailer. One per app."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from core.cache import Cache, create_cache
 from core.db import create_engine, create_sessionmaker, transaction
 from core.host import Host
+from core.mail import Mailer, MailSettings, create_mailer
 from core.settings import Settings
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
@@ -27,9 +28,11 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     cache: Cache
     secret_key: str
+    mailer: Mailer
 
     @classmethod
-    def build(cls, settings: Settings, host: Host) -> Runtime:
+    def build(cls, settings: Settings, host: Host, *, mail: MailSettings | None = None) -> Runtime:
+        """`mail` defaults to `MailSettings()` from the environment, as deployments set SMTP."""
         engine = create_engine(settings)
         return cls(
             settings=settings,
@@ -38,6 +41,7 @@ class Runtime:
             sessions=create_sessionmaker(engine),
             cache=create_cache(settings.redis_url, prefix=settings.cache_prefix),
             secret_key=settings.signing_key(),
+            mailer=create_mailer(mail or MailSettings()),
         )
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
@@ -48,5 +52,6 @@ class Runtime:
         return self.host.settings_for(model)
 
     async def close(self) -> None:
+        await self.mailer.close()  # first: pending mail may still be retrying
         await self.cache.close()
         await self.engine.dispose()
