@@ -1,15 +1,23 @@
-"""Per-module Alembic branches: build the config from the plugin host and run it async."""
+"""Per-module Alembic branches: build the config from the plugin host and run it async.
+
+Every function here is what a `trellis migrate` / `trellis migrations` command, or start-up,
+calls; `migrations/env.py` only runs what they ask for on the connection they hand it.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from alembic import command
+from alembic.autogenerate import produce_migrations
 from alembic.config import Config
+from alembic.operations.ops import MigrationScript
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
@@ -25,6 +33,7 @@ from core.runtime import Runtime
 log = logging.getLogger("trellis.migrate")
 MIGRATIONS_DIR = Path(migrations.__file__).parent
 CORE_BRANCH = "core"
+CORE_BASE = "core_0001"  # creates nothing; every module's first revision depends on it
 # Any constant works; it only has to be the same for every Trellis process on one database.
 PG_LOCK_KEY = 0x7472656C6C6973
 T = TypeVar("T")
@@ -32,6 +41,19 @@ T = TypeVar("T")
 
 class SchemaBehind(ConfigError):
     """The database lacks migrations of an enabled module."""
+
+
+@dataclass(frozen=True)
+class BranchStatus:
+    """One line of `trellis migrations status`; `None` revisions print as `-`."""
+
+    module: str
+    current: str | None
+    head: str | None
+
+    @property
+    def behind(self) -> bool:
+        return self.head is not None and self.current != self.head
 
 
 def alembic_config(host: Host, *, scoped_tables: set[str] | None = None) -> Config:
@@ -52,34 +74,127 @@ def enabled_branches(host: Host) -> list[str]:
 
 
 async def run_locked(engine: AsyncEngine, work: Callable[[Connection], T]) -> T:
-    """Run `work` in one transaction; on PostgreSQL, one migrating process at a time."""
-    async with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            await connection.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY}
-            )
-        return await connection.run_sync(work)
+    """Run `work` in one transaction; on PostgreSQL, one migrating process at a time.
+
+    On SQLite, foreign keys are off while migrating: batch mode replaces a table by a copy,
+    and dropping the original would otherwise cascade into (delete) the rows of every table
+    referencing it. The keys are checked before commit instead.
+    """
+    sqlite = engine.dialect.name == "sqlite"
+    async with engine.connect() as connection:
+        if sqlite:  # only takes effect outside a transaction, hence before `begin()`
+            await connection.run_sync(_sqlite_foreign_keys, "OFF")
+        try:
+            async with connection.begin():
+                if engine.dialect.name == "postgresql":
+                    await connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY}
+                    )
+                result = await connection.run_sync(work)
+                if sqlite:
+                    await connection.run_sync(_refuse_broken_foreign_keys)
+            return result
+        finally:
+            if sqlite:
+                await connection.run_sync(_sqlite_foreign_keys, "ON")
+
+
+def _sqlite_foreign_keys(connection: Connection, state: str) -> None:
+    # Through the DBAPI cursor: a SQLAlchemy statement would open a transaction first.
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor.execute(f"PRAGMA foreign_keys={state}")
+    cursor.close()
+
+
+def _refuse_broken_foreign_keys(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        tables = ", ".join(sorted({str(row[0]) for row in broken}))
+        raise ConfigError(f"migrating would leave broken foreign keys in: {tables}; rolled back")
+
+
+# --- reading the state ---------------------------------------------------------------------
 
 
 def applied_revisions(config: Config, connection: Connection) -> set[str]:
-    """Every revision in the database: the recorded heads and all they descend from."""
+    """Every revision in the database: the recorded heads and all they descend from.
+
+    Once a revision that `depends_on` another is applied, Alembic drops the other from
+    `alembic_version` (`beta_0001` stands for `alpha_0001` too), so the walk follows
+    dependencies as well as parents, which `iterate_revisions` does.
+    """
     script = ScriptDirectory.from_config(config)
     heads = MigrationContext.configure(connection).get_current_heads()
+    known = {rev.revision for rev in script.walk_revisions()}
+    unknown = sorted(set(heads) - known)
+    if unknown:
+        raise ConfigError(
+            f"the database holds revision(s) {', '.join(unknown)} that no installed module"
+            " provides (was a module uninstalled?)"
+        )
     return {rev.revision for rev in script.revision_map.iterate_revisions(heads, "base") if rev}
 
 
+def branch_heads(script: ScriptDirectory) -> dict[str, str]:
+    """Each branch label and its head; a module whose folder is still empty has no entry."""
+    labels = {label for rev in script.walk_revisions() for label in rev.branch_labels}
+    return {label: script.get_revision(f"{label}@head").revision for label in sorted(labels)}
+
+
 def behind_branches(config: Config, connection: Connection, branches: list[str]) -> list[str]:
-    script = ScriptDirectory.from_config(config)
+    """Those of `branches` whose head revision is not applied yet."""
+    heads = branch_heads(ScriptDirectory.from_config(config))
     applied = applied_revisions(config, connection)
-    return [
-        branch
-        for branch in branches
-        if (head := script.get_revision(f"{branch}@head")) and head.revision not in applied
-    ]
+    return [branch for branch in branches if branch in heads and heads[branch] not in applied]
+
+
+def branch_status(
+    config: Config, connection: Connection, branches: list[str]
+) -> list[BranchStatus]:
+    script = ScriptDirectory.from_config(config)
+    heads = branch_heads(script)
+    applied = applied_revisions(config, connection)
+    statuses = []
+    for branch in branches:
+        in_branch = (
+            [
+                rev.revision
+                for rev in script.iterate_revisions(f"{branch}@head", "base")
+                if branch in rev.branch_labels
+            ]
+            if branch in heads
+            else []
+        )
+        current = next((rev for rev in in_branch if rev in applied), None)
+        statuses.append(BranchStatus(branch, current, heads.get(branch)))
+    return statuses
+
+
+async def pending(runtime: Runtime) -> list[str]:
+    """Enabled branches whose head is not applied yet."""
+    config = alembic_config(runtime.host)
+    branches = enabled_branches(runtime.host)
+    async with runtime.engine.connect() as connection:
+        return await connection.run_sync(lambda c: behind_branches(config, c, branches))
+
+
+async def status(runtime: Runtime) -> list[BranchStatus]:
+    """Current and head revision of the core and of every enabled module, in order."""
+    config = alembic_config(runtime.host)
+    branches = [CORE_BRANCH, *runtime.host.names]
+    async with runtime.engine.connect() as connection:
+        return await connection.run_sync(lambda c: branch_status(config, c, branches))
+
+
+# --- moving ---------------------------------------------------------------------------------
 
 
 async def upgrade(runtime: Runtime) -> list[str]:
-    """Bring every enabled branch to its head; returns the branches that moved."""
+    """Bring every enabled branch to its head; returns the branches that moved.
+
+    Each branch goes to `<branch>@head`, never `heads`, which would also migrate modules that
+    are installed but disabled.
+    """
     config = alembic_config(runtime.host)
     branches = enabled_branches(runtime.host)
 
@@ -93,12 +208,129 @@ async def upgrade(runtime: Runtime) -> list[str]:
     return await run_locked(runtime.engine, work)
 
 
-async def pending(runtime: Runtime) -> list[str]:
-    """Enabled branches whose head is not applied yet."""
+async def move_module(
+    runtime: Runtime, module: str, *, to: str, downgrade: bool = False
+) -> list[str]:
+    """Upgrade or downgrade one module's branch to `to`; returns every branch that moved.
+
+    `to` is `head`, `base`, a relative step (`-1`, `+1`) or one of the module's revisions.
+    Downgrading a module also downgrades revisions of other modules that depend on it.
+    """
+    if module not in (runtime.host.migration_dirs(installed=downgrade)):
+        state = "installed" if downgrade else "enabled"
+        raise ConfigError(f"{module!r} is not an {state} module with migrations")
     config = alembic_config(runtime.host)
-    branches = enabled_branches(runtime.host)
-    async with runtime.engine.connect() as connection:
-        return await connection.run_sync(lambda c: behind_branches(config, c, branches))
+
+    def work(connection: Connection) -> list[str]:
+        config.attributes["connection"] = connection
+        script = ScriptDirectory.from_config(config)
+        target = _branch_target(script, module, to)
+        before = applied_revisions(config, connection)
+        (command.downgrade if downgrade else command.upgrade)(config, target)
+        changed = before ^ applied_revisions(config, connection)
+        return sorted({_branch_of(script, rev) for rev in changed})
+
+    return await run_locked(runtime.engine, work)
+
+
+def _branch_target(script: ScriptDirectory, module: str, to: str) -> str:
+    if to in ("head", "base") or re.fullmatch(r"[+-]\d+", to):
+        return f"{module}@{to}"
+    revision = script.get_revision(to)
+    if revision is None or module not in revision.branch_labels:
+        raise ConfigError(f"{to!r} is not a revision of the module {module!r}")
+    return revision.revision
+
+
+def _branch_of(script: ScriptDirectory, revision: str) -> str:
+    labels = script.get_revision(revision).branch_labels
+    return min(labels) if labels else revision
+
+
+# --- authoring ------------------------------------------------------------------------------
+
+
+async def new_revision(
+    runtime: Runtime, module: str, message: str, *, allow_empty: bool = False
+) -> Path | None:
+    """Autogenerate the module's next revision from its tables into its own folder.
+
+    Compares the module's models with the database, which must have the module (and what it
+    requires) at head. The first revision opens the branch: `branch_labels = (module,)`,
+    `depends_on` the core base and the heads of required modules. Returns the new file, or
+    None when nothing changed and `allow_empty` is false.
+    """
+    host = runtime.host
+    folders = host.migration_dirs()
+    if module not in folders:
+        raise ConfigError(f"{module!r} is not an enabled module with a register_migrations folder")
+    folders[module].mkdir(parents=True, exist_ok=True)
+    config = alembic_config(host, scoped_tables=set(host.table_names().get(module, [])))
+    config.set_main_option("revision_environment", "true")
+    requires = [name for name in host.installed[module].info.requires if name in folders]
+
+    def work(connection: Connection) -> Path | None:
+        config.attributes["connection"] = connection
+        behind = behind_branches(config, connection, [CORE_BRANCH, *requires, module])
+        if behind:
+            raise SchemaBehind(
+                f"the database is behind for: {', '.join(behind)}; run `trellis migrate` first"
+            )
+        script = ScriptDirectory.from_config(config)
+        heads = branch_heads(script)
+        needed = [heads[name] for name in requires if name in heads]
+        options: dict[str, Any]
+        if module in heads:
+            ancestors = {rev.revision for rev in script.iterate_revisions(heads[module], "base")}
+            extra = [rev for rev in needed if rev not in ancestors]
+            options = {"head": f"{module}@head", "depends_on": extra or None}
+        else:
+            options = {"head": "base", "branch_label": module, "depends_on": [CORE_BASE, *needed]}
+        written = command.revision(
+            config,
+            message,
+            rev_id=_next_rev_id(script, module),
+            version_path=str(folders[module]),
+            process_revision_directives=_autogenerate(allow_empty=allow_empty),
+            **options,
+        )
+        scripts = written if isinstance(written, list) else [written]
+        return Path(scripts[0].path) if scripts and scripts[0] else None
+
+    return await run_locked(runtime.engine, work)
+
+
+def _next_rev_id(script: ScriptDirectory, module: str) -> str:
+    """`<module>_0001`, `<module>_0002`, ...: readable and unique across branches."""
+    numbers = [
+        int(match.group(1))
+        for rev in script.walk_revisions()
+        if (match := re.fullmatch(rf"{re.escape(module)}_(\d+)", rev.revision))
+    ]
+    return f"{module}_{max(numbers, default=0) + 1:04d}"
+
+
+def _autogenerate(*, allow_empty: bool) -> Callable[[MigrationContext, Any, list[Any]], None]:
+    """Fill the new revision with the differences; `env.py` scopes them to the module's tables.
+
+    Alembic's own `autogenerate=True` insists the database be at *every* head, including
+    those of installed modules that are disabled; this compares without that check.
+    """
+
+    def process(context: MigrationContext, _revision: Any, directives: list[Any]) -> None:
+        script: MigrationScript = directives[0]
+        produced = produce_migrations(context, context.opts["target_metadata"])
+        changes = produced.upgrade_ops_list
+        if all(ops.is_empty() for ops in changes) and not allow_empty:
+            directives.clear()
+            return
+        script.upgrade_ops = changes
+        script.downgrade_ops = produced.downgrade_ops_list
+
+    return process
+
+
+# --- start-up -------------------------------------------------------------------------------
 
 
 async def prepare_schema(runtime: Runtime) -> None:
