@@ -2,11 +2,53 @@
 
 from __future__ import annotations
 
-from core import ModuleInfo, hookimpl
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 
-MODULE = ModuleInfo(name="users", version="0.1.0", description="User accounts.")
+import typer
+from sqlmodel import SQLModel
+
+from core import ModuleInfo, Mount, hookimpl
+from core.runtime import Runtime
+from modules.users.bootstrap import bootstrap_superuser
+from modules.users.cli import build_cli
+from modules.users.config import UsersConfig
+from modules.users.models import User
+from modules.users.router import router
+
+MODULE = ModuleInfo(
+    name="users",
+    version="0.1.0",
+    description="User accounts: registration, profiles, passwords and administration.",
+    settings=UsersConfig,
+)
 
 
 @hookimpl
 def module_info() -> ModuleInfo:
     return MODULE
+
+
+@hookimpl
+def register_models() -> list[type[SQLModel]]:
+    return [User]
+
+
+@hookimpl
+def register_routers() -> list[Mount]:
+    return [Mount(router)]
+
+
+@hookimpl
+def register_migrations() -> Path:
+    return Path(__file__).parent / "migrations"
+
+
+@hookimpl
+def register_commands() -> list[typer.Typer]:
+    return [build_cli()]
+
+
+@hookimpl
+def lifespan(runtime: Runtime) -> AbstractAsyncContextManager[None]:
+    return bootstrap_superuser(runtime)

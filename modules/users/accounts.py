@@ -1,0 +1,108 @@
+"""Changing and removing accounts, by their owner or an administrator. Nothing here commits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from core.runtime import Runtime
+from modules.users.exceptions import EmailTaken, LastSuperuser, WrongPassword
+from modules.users.models import User
+from modules.users.passwords import check_policy, verify_password
+from modules.users.service import set_password
+from modules.users.timestamps import utcnow
+
+
+async def _refuse_losing_last_superuser(*, session: AsyncSession, user: User) -> None:
+    """409 when `user` is the only active superuser and is about to stop being one."""
+    if not (user.is_active and user.is_superuser):
+        return
+    # Lock every active superuser row in id order: two admins demoting each other at once
+    # serialise here instead of both seeing "one other left" (PostgreSQL; SQLite already
+    # serialises writers with BEGIN IMMEDIATE).
+    statement = (
+        select(User.id)
+        .where(col(User.is_active), col(User.is_superuser))
+        .order_by(col(User.id))
+        .with_for_update()
+    )
+    ids = (await session.execute(statement)).scalars().all()
+    if not [other for other in ids if other != user.id]:
+        raise LastSuperuser(
+            "This is the last active superuser; promote another user before removing it."
+        )
+
+
+async def update_user(
+    *, runtime: Runtime, session: AsyncSession, user: User, changes: Mapping[str, Any]
+) -> User:
+    """Apply validated `changes`; emits user_updated naming the fields that really changed."""
+    updates = dict(changes)
+    if updates.get("email", user.email) != user.email:
+        updates.setdefault("is_verified", False)  # a new address has not been verified yet
+    changed = {name for name, value in updates.items() if getattr(user, name) != value}
+    if not changed:
+        return user
+    if updates.get("is_active") is False or updates.get("is_superuser") is False:
+        await _refuse_losing_last_superuser(session=session, user=user)
+    for name in changed:
+        setattr(user, name, updates[name])
+    user.updated_at = utcnow()
+    try:
+        async with session.begin_nested():
+            session.add(user)
+            await session.flush()
+    except IntegrityError:
+        raise EmailTaken("An account with this email already exists.") from None
+    await runtime.host.user_updated(runtime, session, user.id, frozenset(changed))
+    return user
+
+
+async def change_password(
+    *,
+    runtime: Runtime,
+    session: AsyncSession,
+    user: User,
+    current_password: str,
+    new_password: str,
+) -> None:
+    """Self-service change: the current password must be right (WrongPassword otherwise)."""
+    check_policy(runtime, new_password, field="new_password")  # before spending a bcrypt check
+    if not await verify_password(current_password, user.hashed_password):
+        raise WrongPassword("The current password is wrong.")
+    await set_password(runtime=runtime, session=session, user_id=user.id, new_password=new_password)
+
+
+async def delete_user(*, runtime: Runtime, session: AsyncSession, user: User) -> None:
+    """Emit user_deleted while the row still exists, then delete it."""
+    await _refuse_losing_last_superuser(session=session, user=user)
+    await runtime.host.user_deleted(runtime, session, user.id)
+    await session.delete(user)
+    await session.flush()
+
+
+async def list_users(
+    *,
+    session: AsyncSession,
+    limit: int,
+    offset: int,
+    email: str | None = None,
+    is_active: bool | None = None,
+) -> tuple[Sequence[User], int]:
+    """One page of users, oldest first, and how many match in total."""
+    statement = select(User)
+    if email:
+        # Stored emails are lower-case; autoescape so `%` and `_` match literally.
+        statement = statement.where(col(User.email).contains(email.lower(), autoescape=True))
+    if is_active is not None:
+        statement = statement.where(col(User.is_active) == is_active)
+    total = (
+        await session.execute(select(func.count()).select_from(statement.subquery()))
+    ).scalar_one()
+    page = statement.order_by(col(User.created_at), col(User.id)).limit(limit).offset(offset)
+    return (await session.execute(page)).scalars().all(), total

@@ -1,0 +1,114 @@
+"""Registration, self-service under /users/me, and administration of any user."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from core.deps import RuntimeDep, SessionDep
+from modules.users import accounts, service
+from modules.users.dependencies import CurrentAdmin, CurrentUser, TargetUser, UsersConfigDep
+from modules.users.schemas import (
+    PasswordChange,
+    UserCreate,
+    UserPublic,
+    UserSearch,
+    UsersPublic,
+    UserUpdate,
+    UserUpdateMe,
+)
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+
+@router.post("", status_code=201)
+async def register(body: UserCreate, runtime: RuntimeDep, session: SessionDep) -> UserPublic:
+    """Create an account (403 when registration is switched off, 409 when the email is taken)."""
+    user = await service.register(runtime=runtime, session=session, data=body)
+    return UserPublic.model_validate(user)
+
+
+@router.get("/me")
+async def read_me(user: CurrentUser) -> UserPublic:
+    """The caller's own account."""
+    return UserPublic.model_validate(user)
+
+
+@router.patch("/me")
+async def update_me(
+    body: UserUpdateMe, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
+) -> UserPublic:
+    """Change one's own email or name; any other field is a 422."""
+    changes = body.model_dump(exclude_unset=True)
+    updated = await accounts.update_user(
+        runtime=runtime, session=session, user=user, changes=changes
+    )
+    return UserPublic.model_validate(updated)
+
+
+@router.post("/me/password", status_code=204)
+async def change_my_password(
+    body: PasswordChange, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
+) -> None:
+    """Change one's own password; 400 when the current one is wrong."""
+    await accounts.change_password(
+        runtime=runtime,
+        session=session,
+        user=user,
+        current_password=body.current_password,
+        new_password=body.new_password,
+    )
+
+
+@router.delete("/me", status_code=204)
+async def delete_me(user: CurrentUser, runtime: RuntimeDep, session: SessionDep) -> None:
+    """Delete one's own account (409 for the last active superuser)."""
+    await accounts.delete_user(runtime=runtime, session=session, user=user)
+
+
+@router.get("")
+async def list_users(
+    _admin: CurrentAdmin,
+    session: SessionDep,
+    config: UsersConfigDep,
+    limit: Annotated[int, Query(ge=1, description="Capped at the configured maximum.")] = 50,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+    email: Annotated[UserSearch | None, Query(description="Contains, any case.")] = None,
+    is_active: bool | None = None,
+) -> UsersPublic:
+    """A page of users, filtered by email substring and active flag (administrators)."""
+    limit = min(limit, config.list_max_limit)
+    users, total = await accounts.list_users(
+        session=session,
+        limit=limit,
+        offset=offset,
+        email=email,
+        is_active=is_active,
+    )
+    items = [UserPublic.model_validate(user) for user in users]
+    return UsersPublic(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/{user_id}")
+async def read_user(user: TargetUser) -> UserPublic:
+    """Any user by id (administrators)."""
+    return UserPublic.model_validate(user)
+
+
+@router.patch("/{user_id}")
+async def update_user(
+    body: UserUpdate, user: TargetUser, runtime: RuntimeDep, session: SessionDep
+) -> UserPublic:
+    """Change any user, including is_active, is_superuser and is_verified (administrators)."""
+    changes = body.model_dump(exclude_unset=True)
+    updated = await accounts.update_user(
+        runtime=runtime, session=session, user=user, changes=changes
+    )
+    return UserPublic.model_validate(updated)
+
+
+@router.delete("/{user_id}", status_code=204)
+async def delete_user(user: TargetUser, runtime: RuntimeDep, session: SessionDep) -> None:
+    """Delete any user (administrators; 409 for the last active superuser)."""
+    await accounts.delete_user(runtime=runtime, session=session, user=user)

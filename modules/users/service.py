@@ -1,0 +1,154 @@
+"""Accounts: creation, lookup, authentication and passwords. Nothing here commits."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
+
+from core.runtime import Runtime
+from modules.users.config import UsersConfig
+from modules.users.exceptions import EmailTaken, RegistrationClosed, UserNotFound
+from modules.users.models import User
+from modules.users.passwords import (
+    check_policy,
+    hash_password,
+    needs_rehash,
+    verify_dummy,
+    verify_password,
+)
+from modules.users.schemas import UserAccount, UserCreate, normalise_email
+from modules.users.timestamps import utcnow
+
+
+def _config(runtime: Runtime) -> UsersConfig:
+    return runtime.settings_for(UsersConfig)
+
+
+async def find_by_email(*, session: AsyncSession, email: str) -> User | None:
+    """The row for `email` in any case: emails are stored normalised."""
+    statement = select(User).where(User.email == normalise_email(email))
+    return (await session.execute(statement)).scalars().first()
+
+
+async def load_user(*, session: AsyncSession, user_id: UUID) -> User:
+    """The row for `user_id`, or UserNotFound."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise UserNotFound(f"No user has the id {user_id}.")
+    return user
+
+
+async def insert_user(*, runtime: Runtime, session: AsyncSession, user: User) -> User:
+    """Insert in a savepoint; the unique index, not a prior read, decides duplicates."""
+    try:
+        async with session.begin_nested():
+            session.add(user)
+            await session.flush()
+    except IntegrityError:
+        raise EmailTaken("An account with this email already exists.") from None
+    await runtime.host.user_created(runtime, session, user.id)
+    return user
+
+
+async def create_user(
+    *,
+    runtime: Runtime,
+    session: AsyncSession,
+    email: str,
+    password: str,
+    full_name: str | None = None,
+    is_superuser: bool = False,
+    is_verified: bool = False,
+) -> User:
+    """Create an account after checking the password policy; EmailTaken on a duplicate."""
+    check_policy(runtime, password, field="password")
+    hashed = await hash_password(password, rounds=_config(runtime).bcrypt_rounds)
+    user = User(
+        email=normalise_email(email),
+        hashed_password=hashed,
+        full_name=full_name,
+        is_superuser=is_superuser,
+        is_verified=is_verified,
+    )
+    return await insert_user(runtime=runtime, session=session, user=user)
+
+
+async def register(*, runtime: Runtime, session: AsyncSession, data: UserCreate) -> User:
+    """Public self-registration, unless switched off in plugins.toml."""
+    if not _config(runtime).registration_enabled:
+        raise RegistrationClosed("Registration is disabled on this server.")
+    return await create_user(
+        runtime=runtime,
+        session=session,
+        email=data.email,
+        password=data.password,
+        full_name=data.full_name,
+    )
+
+
+# --- public surface (re-exported by modules.users) --------------------------------------------
+
+
+async def get_user(*, session: AsyncSession, user_id: UUID) -> UserAccount | None:
+    """The account with this id, or None."""
+    user = await session.get(User, user_id)
+    return UserAccount.model_validate(user) if user else None
+
+
+async def get_user_by_email(*, session: AsyncSession, email: str) -> UserAccount | None:
+    """The account with this email in any letter case, or None."""
+    user = await find_by_email(session=session, email=email)
+    return UserAccount.model_validate(user) if user else None
+
+
+async def authenticate(
+    *, runtime: Runtime, session: AsyncSession, email: str, password: str
+) -> UserAccount | None:
+    """The account when email and password match an active user; otherwise None.
+
+    An unknown email still costs one bcrypt check, so response time does not reveal which
+    addresses have accounts. A hash of an outdated cost is upgraded on success.
+    """
+    rounds = _config(runtime).bcrypt_rounds
+    user = await find_by_email(session=session, email=email)
+    if user is None:
+        await verify_dummy(password, rounds=rounds)
+        return None
+    if not await verify_password(password, user.hashed_password) or not user.is_active:
+        return None
+    if needs_rehash(user.hashed_password, rounds=rounds):
+        user.hashed_password = await hash_password(password, rounds=rounds)
+        session.add(user)
+        await session.flush()
+    return UserAccount.model_validate(user)
+
+
+async def set_password(
+    *, runtime: Runtime, session: AsyncSession, user_id: UUID, new_password: str
+) -> None:
+    """Check the policy (PasswordRejected naming `new_password`), store the hash, emit the event.
+
+    Raises UserNotFound for an unknown id.
+    """
+    check_policy(runtime, new_password, field="new_password")
+    user = await load_user(session=session, user_id=user_id)
+    user.hashed_password = await hash_password(new_password, rounds=_config(runtime).bcrypt_rounds)
+    user.updated_at = utcnow()
+    session.add(user)
+    await session.flush()
+    await runtime.host.user_password_changed(runtime, session, user.id)
+
+
+async def mark_verified(*, runtime: Runtime, session: AsyncSession, user_id: UUID) -> None:
+    """Mark the email verified; a no-op (no event) when it already is. UserNotFound if unknown."""
+    user = await load_user(session=session, user_id=user_id)
+    if user.is_verified:
+        return
+    user.is_verified = True
+    user.updated_at = utcnow()
+    session.add(user)
+    await session.flush()
+    await runtime.host.user_updated(runtime, session, user.id, frozenset({"is_verified"}))
