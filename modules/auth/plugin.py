@@ -2,13 +2,72 @@
 
 from __future__ import annotations
 
-from core import ModuleInfo, hookimpl
+from pathlib import Path
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel
+
+from core import ModuleInfo, Mount, PrincipalResolver, hookimpl
+from core.runtime import Runtime
+from modules.auth import sessions
+from modules.auth.config import AuthConfig
+from modules.auth.models import AuthSession, RefreshToken
+from modules.auth.resolver import principal_from_token
+from modules.auth.router import TOKEN_URL, router
 
 MODULE = ModuleInfo(
-    name="auth", version="0.1.0", description="Tokens and sessions.", requires=("users",)
+    name="auth",
+    version="0.1.0",
+    description="Password login, JWT access tokens, rotating refresh tokens, sessions.",
+    requires=("users",),
+    settings=AuthConfig,
 )
+# A change to any of these alters what a session's cached snapshot says.
+SNAPSHOT_FIELDS = frozenset({"email", "is_active", "is_superuser"})
 
 
 @hookimpl
 def module_info() -> ModuleInfo:
     return MODULE
+
+
+@hookimpl
+def register_models() -> list[type[SQLModel]]:
+    return [AuthSession, RefreshToken]
+
+
+@hookimpl
+def register_routers() -> list[Mount]:
+    return [
+        Mount(router),
+    ]
+
+
+@hookimpl
+def register_migrations() -> Path:
+    return Path(__file__).parent / "migrations"
+
+
+@hookimpl
+def principal_resolver() -> PrincipalResolver:
+    return PrincipalResolver(resolve=principal_from_token, token_url=TOKEN_URL)
+
+
+@hookimpl
+async def user_password_changed(runtime: Runtime, session: AsyncSession, user_id: UUID) -> None:
+    await sessions.revoke_user_sessions(runtime=runtime, session=session, user_id=user_id)
+
+
+@hookimpl
+async def user_deleted(runtime: Runtime, session: AsyncSession, user_id: UUID) -> None:
+    await sessions.revoke_user_sessions(runtime=runtime, session=session, user_id=user_id)
+
+
+@hookimpl
+async def user_updated(
+    runtime: Runtime, session: AsyncSession, user_id: UUID, changed: frozenset[str]
+) -> None:
+    if changed & SNAPSHOT_FIELDS:
+        # Revokes everything when the user is no longer active.
+        await sessions.refresh_user_snapshots(runtime=runtime, session=session, user_id=user_id)

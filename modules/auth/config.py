@@ -1,0 +1,72 @@
+"""Settings of the auth module, from `[modules.auth]` in plugins.toml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from core.ratelimit import Rate
+
+Algorithm = Literal["HS256", "HS384", "HS512", "RS256", "EdDSA"]
+ASYMMETRIC: frozenset[str] = frozenset({"RS256", "EdDSA"})
+
+
+class AuthConfig(BaseModel, extra="forbid", frozen=True):
+    """Token lifetimes, signing algorithm and keys, claims, and the login rate limits.
+
+    HS* algorithms sign with the core's SECRET_KEY; RS256/EdDSA need PEM key files, which
+    are read and checked when the settings load so a bad key fails start-up, not a login.
+    """
+
+    access_token_minutes: int = Field(15, ge=1, le=24 * 60)
+    refresh_token_days: int = Field(14, ge=1, le=365)
+    algorithm: Algorithm = "HS256"
+    private_key_file: Path | None = None
+    public_key_file: Path | None = None
+    issuer: str = Field("trellis", min_length=1)
+    audience: str = Field("trellis-api", min_length=1)
+    leeway_seconds: int = Field(10, ge=0, le=300)
+    login_rate_per_account: str = "5/minute"
+    login_rate_per_ip: str = "20/minute"
+
+    @field_validator("login_rate_per_account", "login_rate_per_ip")
+    @classmethod
+    def _check_rate(cls, value: str) -> str:
+        Rate.parse(value)
+        return value
+
+    @model_validator(mode="after")
+    def _check_keys(self) -> AuthConfig:
+        if self.algorithm not in ASYMMETRIC:
+            if self.private_key_file or self.public_key_file:
+                raise ValueError(
+                    f"key files are only used with RS256 or EdDSA, not {self.algorithm}"
+                )
+            return self
+        if not (self.private_key_file and self.public_key_file):
+            raise ValueError(f"{self.algorithm} needs private_key_file and public_key_file")
+        # Imported here: keys imports this module for AuthConfig.
+        from modules.auth.keys import load_key_pair
+
+        load_key_pair(self)
+        return self
+
+    @property
+    def access_ttl(self) -> int:
+        """Seconds an access token lives."""
+        return self.access_token_minutes * 60
+
+    @property
+    def snapshot_ttl(self) -> int:
+        """Seconds a session snapshot or revocation marker must outlive any access token."""
+        return self.access_ttl + self.leeway_seconds + 1
+
+    @property
+    def account_rate(self) -> Rate:
+        return Rate.parse(self.login_rate_per_account)
+
+    @property
+    def ip_rate(self) -> Rate:
+        return Rate.parse(self.login_rate_per_ip)

@@ -1,0 +1,108 @@
+"""Login sessions in the database, and keeping the cached snapshots in step with them.
+
+Revocations write the cache markers inside the caller's transaction, before it commits:
+should the transaction roll back, a session is refused for one access-token lifetime at
+worst (fail closed), whereas writing after the commit could let a just-revoked token through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from sqlalchemy import Update, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from core.runtime import Runtime
+from modules.auth import snapshots
+from modules.auth.config import AuthConfig
+from modules.auth.models import AuthSession
+from modules.auth.snapshots import REVOKED, Snapshot
+from modules.auth.timestamps import utcnow
+from modules.users import UserAccount, get_user
+
+
+def snapshot_of(user: UserAccount | None) -> Snapshot:
+    """What the resolver caches for a session of `user`; a missing user is revoked."""
+    if user is None:
+        return REVOKED
+    return Snapshot(
+        user_id=user.id,
+        email=user.email,
+        is_active=user.is_active,
+        is_superuser=user.is_superuser,
+    )
+
+
+async def load_snapshot(*, session: AsyncSession, session_id: UUID) -> Snapshot:
+    """The session's current state from the database (the resolver's cache-miss path)."""
+    row = await session.get(AuthSession, session_id)
+    if row is None or row.revoked_at is not None:
+        return REVOKED
+    return snapshot_of(await get_user(session=session, user_id=row.user_id))
+
+
+async def active_sessions(*, session: AsyncSession, user_id: UUID) -> Sequence[AuthSession]:
+    """The user's sessions that are neither revoked nor expired, most recently used first."""
+    query = (
+        select(AuthSession)
+        .where(
+            col(AuthSession.user_id) == user_id,
+            col(AuthSession.revoked_at).is_(None),
+            col(AuthSession.expires_at) > utcnow(),
+        )
+        .order_by(col(AuthSession.last_used_at).desc())
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+async def revoke_session(
+    *, runtime: Runtime, session: AsyncSession, session_id: UUID, user_id: UUID | None = None
+) -> bool:
+    """Revoke one session (of `user_id`, when given); False when there was none to revoke."""
+    query = update(AuthSession).where(
+        col(AuthSession.id) == session_id, col(AuthSession.revoked_at).is_(None)
+    )
+    if user_id is not None:
+        query = query.where(col(AuthSession.user_id) == user_id)
+    revoked = await _revoke(runtime=runtime, session=session, query=query)
+    return bool(revoked)
+
+
+async def revoke_user_sessions(*, runtime: Runtime, session: AsyncSession, user_id: UUID) -> int:
+    """Revoke every session of the user; their access tokens fail from now on."""
+    query = update(AuthSession).where(
+        col(AuthSession.user_id) == user_id, col(AuthSession.revoked_at).is_(None)
+    )
+    return len(await _revoke(runtime=runtime, session=session, query=query))
+
+
+async def refresh_user_snapshots(*, runtime: Runtime, session: AsyncSession, user_id: UUID) -> None:
+    """Rewrite the cached snapshots of the user's sessions, so new rights apply at once."""
+    user = await get_user(session=session, user_id=user_id)
+    if user is None or not user.is_active:
+        await revoke_user_sessions(runtime=runtime, session=session, user_id=user_id)
+        return
+    live = await active_sessions(session=session, user_id=user_id)
+    config = runtime.settings_for(AuthConfig)
+    await snapshots.overwrite(
+        runtime.cache,
+        session_ids=[row.id for row in live],
+        snapshot=snapshot_of(user),
+        ttl=config.snapshot_ttl,
+    )
+
+
+async def _revoke(*, runtime: Runtime, session: AsyncSession, query: Update) -> list[UUID]:
+    statement = (
+        query.values(revoked_at=utcnow())
+        .returning(col(AuthSession.id))
+        .execution_options(synchronize_session=False)
+    )
+    ids = list((await session.execute(statement)).scalars().all())
+    config = runtime.settings_for(AuthConfig)
+    await snapshots.overwrite(
+        runtime.cache, session_ids=ids, snapshot=REVOKED, ttl=config.snapshot_ttl
+    )
+    return ids

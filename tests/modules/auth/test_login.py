@@ -1,0 +1,163 @@
+"""POST /api/v1/auth/token: the password grant, its refusals and its rate limits."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.conftest import ClientFactory
+
+from .support import (
+    ME,
+    MODULES,
+    PASSWORD,
+    TOKEN_URL,
+    bearer,
+    claims_of,
+    login,
+    module_settings,
+    register,
+    tokens,
+)
+
+# Headers whose values legitimately differ between two responses.
+VOLATILE = {"x-request-id", "ratelimit-remaining", "ratelimit-reset", "retry-after", "date"}
+
+
+def stable_headers(response: httpx.Response) -> dict[str, str]:
+    return {k: v for k, v in response.headers.items() if k.lower() not in VOLATILE}
+
+
+async def test_login_returns_a_bearer_pair(client: httpx.AsyncClient) -> None:
+    user_id = await register(client, "ann@example.com")
+    response = await login(client, "ANN@example.com")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    body = response.json()
+    assert set(body) == {"access_token", "refresh_token", "token_type", "expires_in"}
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == 15 * 60
+    claims = claims_of(body["access_token"])
+    assert claims["sub"] == user_id
+    assert claims["type"] == "access"
+    assert claims["iss"] == "trellis"
+    assert claims["aud"] == "trellis-api"
+    assert {"exp", "iat", "nbf", "jti", "sid"} <= set(claims)
+    me = await client.get(ME, headers=bearer(body["access_token"]))
+    assert me.status_code == 200
+    assert me.json()["email"] == "ann@example.com"
+
+
+async def test_failures_are_indistinguishable(make_client: ClientFactory, with_admin: str) -> None:
+    async with make_client(MODULES, module_settings()) as client:
+        await register(client, "ann@example.com")
+        inactive_id = await register(client, "ina@example.com")
+        admin = await tokens(client, with_admin)
+        patched = await client.patch(
+            f"/api/v1/users/{inactive_id}",
+            json={"is_active": False},
+            headers=bearer(admin["access_token"]),
+        )
+        assert patched.status_code == 200
+        wrong = await login(client, "ann@example.com", "not the password")
+        unknown = await login(client, "nobody@example.com", PASSWORD)
+        inactive = await login(client, "ina@example.com", PASSWORD)
+    for response in (wrong, unknown, inactive):
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == "Bearer"
+    assert wrong.json() == unknown.json() == inactive.json()
+    assert stable_headers(wrong) == stable_headers(unknown) == stable_headers(inactive)
+
+
+async def test_missing_or_invalid_token_is_401_with_a_challenge(client: httpx.AsyncClient) -> None:
+    for headers in ({}, bearer("not-a-jwt"), {"Authorization": "Basic Zm9vOmJhcg=="}):
+        response = await client.get(ME, headers=headers)
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == "Bearer"
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_non_superuser_gets_403_on_an_admin_route(client: httpx.AsyncClient) -> None:
+    await register(client, "ann@example.com")
+    pair = await tokens(client, "ann@example.com")
+    response = await client.get("/api/v1/users", headers=bearer(pair["access_token"]))
+    assert response.status_code == 403
+
+
+async def test_openapi_password_flow_points_at_the_token_endpoint(
+    client: httpx.AsyncClient,
+) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    flow = schema["components"]["securitySchemes"]["OAuth2"]["flows"]["password"]
+    assert flow["tokenUrl"] == TOKEN_URL
+    # What Swagger UI's Authorize dialog posts.
+    await register(client, "ann@example.com")
+    form = {
+        "grant_type": "password",
+        "username": "ann@example.com",
+        "password": PASSWORD,
+        "scope": "",
+    }
+    response = await client.post(flow["tokenUrl"], data=form)
+    assert response.status_code == 200
+    assert response.json()["token_type"] == "bearer"
+
+
+async def test_account_limit_answers_429_alike_for_known_and_unknown_accounts(
+    client: httpx.AsyncClient,
+) -> None:
+    await register(client, "ann@example.com")
+    refused: list[httpx.Response] = []
+    for email in ("ann@example.com", "nobody@example.com"):
+        for _ in range(5):
+            assert (await login(client, email, "wrong password")).status_code == 401
+        # Even the right password waits: the check comes before the password is verified.
+        refused.append(await login(client, email, PASSWORD))
+    known, unknown = refused
+    for response in refused:
+        assert response.status_code == 429
+        assert int(response.headers["retry-after"]) >= 1
+        assert response.headers["ratelimit-limit"] == "5"
+        assert response.headers["ratelimit-remaining"] == "0"
+        assert response.headers["ratelimit-policy"] == "5;w=60"
+    assert known.json() == unknown.json()
+    assert stable_headers(known) == stable_headers(unknown)
+
+
+async def test_successful_login_clears_the_account_failures(client: httpx.AsyncClient) -> None:
+    await register(client, "ann@example.com")
+    for _ in range(3):
+        assert (await login(client, "ann@example.com", "wrong password")).status_code == 401
+    assert (await login(client, "ann@example.com")).status_code == 200
+    for _ in range(4):
+        assert (await login(client, "ann@example.com", "wrong password")).status_code == 401
+    assert (await login(client, "ann@example.com")).status_code == 200
+
+
+async def test_address_limit_counts_attempts_across_accounts(make_client: ClientFactory) -> None:
+    limits = module_settings(login_rate_per_ip="3/minute")
+    async with make_client(MODULES, limits) as client:
+        for number in range(3):
+            response = await login(client, f"user{number}@example.com", "whatever password")
+            assert response.status_code == 401
+        response = await login(client, "user9@example.com", "whatever password")
+    assert response.status_code == 429
+    assert response.headers["ratelimit-policy"] == "3;w=60"
+
+
+async def test_limits_can_be_switched_off(make_client: ClientFactory) -> None:
+    off = {"rate_limit_disabled": True}
+    async with make_client(MODULES, module_settings(), settings_override=off) as client:
+        for _ in range(8):
+            response = await login(client, "nobody@example.com", "wrong password")
+            assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("username", ""), ("password", "")],
+)
+async def test_empty_form_fields_are_422(client: httpx.AsyncClient, field: str, value: str) -> None:
+    form = {"username": "ann@example.com", "password": PASSWORD, field: value}
+    response = await client.post(TOKEN_URL, data=form)
+    assert response.status_code == 422
