@@ -6,9 +6,13 @@ calls; `migrations/env.py` only runs what they ask for on the connection they ha
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import re
+import subprocess
+import sys
+from argparse import Namespace
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,7 +62,8 @@ class BranchStatus:
 
 def alembic_config(host: Host, *, scoped_tables: set[str] | None = None) -> Config:
     """Version folders of every *installed* module, so a disabled one never breaks history."""
-    config = Config()
+    # quiet: our commands report in their own words, Alembic's "Generating ..." is noise.
+    config = Config(cmd_opts=Namespace(quiet=True))
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("path_separator", "os")
     folders = [MIGRATIONS_DIR / "versions", *host.migration_dirs(installed=True).values()]
@@ -295,9 +300,17 @@ async def new_revision(
             **options,
         )
         scripts = written if isinstance(written, list) else [written]
-        return Path(scripts[0].path) if scripts and scripts[0] else None
+        return _tidy(Path(scripts[0].path)) if scripts and scripts[0] else None
 
     return await run_locked(runtime.engine, work)
+
+
+def _tidy(path: Path) -> Path:
+    """Lint-fix and format the new file as the repository does, when ruff (dev) is installed."""
+    if importlib.util.find_spec("ruff"):
+        for args in (["check", "--fix", "--quiet"], ["format", "--quiet"]):
+            subprocess.run([sys.executable, "-m", "ruff", *args, str(path)], check=False)  # noqa: S603
+    return path
 
 
 def _next_rev_id(script: ScriptDirectory, module: str) -> str:

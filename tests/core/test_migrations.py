@@ -82,7 +82,7 @@ def differences(settings: Settings, tables: set[str]) -> list[object]:
         context = MigrationContext.configure(
             connection, opts={"include_object": scoped, "compare_type": True}
         )
-        diff = compare_metadata(context, SQLModel.metadata)
+        diff: list[object] = compare_metadata(context, SQLModel.metadata)
     engine.dispose()
     return diff
 
