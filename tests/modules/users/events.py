@@ -20,7 +20,7 @@ class Event:
     row_exists: bool = True
 
 
-@dataclass
+@dataclass(eq=False)  # pluggy keeps plugins in sets
 class EventRecorder:
     name: str = "event-recorder"
     events: list[Event] = field(default_factory=list)
