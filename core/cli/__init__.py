@@ -65,4 +65,4 @@ def main() -> None:
             typer.echo(f"error: module commands are unavailable: {describe(problem)}", err=True)
             raise SystemExit(1) from None
         commands = []
-    create_root(commands)()
+    create_root(commands)(prog_name="trellis")
