@@ -18,6 +18,7 @@ import bcrypt
 from core.runtime import Runtime
 from modules.users.config import UsersConfig
 from modules.users.exceptions import PasswordRejected
+from modules.users.schemas import has_unstorable
 
 # A fixed domain-separation key, not a secret. Keying with SECRET_KEY would lock every user out
 # when the key is rotated; a constant still keeps these digests unrelated to the plain SHA-256
@@ -78,7 +79,7 @@ def password_policy(runtime: Runtime) -> tuple[int, int]:
 def check_policy(runtime: Runtime, password: str, *, field: str) -> None:
     """Raise PasswordRejected naming `field` when `password` breaks the policy."""
     low, high = password_policy(runtime)
-    if any(unicodedata.category(char) in ("Cc", "Cs") for char in password):
+    if has_unstorable(password):  # NUL and such are typing accidents or attacks
         raise PasswordRejected(
             "must not contain control characters or invalid Unicode", field=field
         )

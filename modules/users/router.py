@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -21,21 +21,36 @@ from modules.users.schemas import (
 
 router = APIRouter(prefix="/users", tags=["users"])
 
+# Documented for generated clients; every error body is problem+json.
+_AUTH: dict[int | str, dict[str, Any]] = {401: {"description": "Not authenticated"}}
+_ADMIN: dict[int | str, dict[str, Any]] = {
+    **_AUTH,
+    403: {"description": "Not a superuser"},
+    404: {"description": "No such user"},
+}
+_LAST: dict[int | str, dict[str, Any]] = {
+    409: {"description": "Would remove the last active superuser"}
+}
 
-@router.post("", status_code=201)
+
+@router.post(
+    "",
+    status_code=201,
+    responses={403: {"description": "Registration is closed"}, 409: {"description": "Taken"}},
+)
 async def register(body: UserCreate, runtime: RuntimeDep, session: SessionDep) -> UserPublic:
     """Create an account (403 when registration is switched off, 409 when the email is taken)."""
     user = await service.register(runtime=runtime, session=session, data=body)
     return UserPublic.model_validate(user)
 
 
-@router.get("/me")
+@router.get("/me", responses=_AUTH)
 async def read_me(user: CurrentUser) -> UserPublic:
     """The caller's own account."""
     return UserPublic.model_validate(user)
 
 
-@router.patch("/me")
+@router.patch("/me", responses={**_AUTH, 409: {"description": "Email taken"}})
 async def update_me(
     body: UserUpdateMe, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
 ) -> UserPublic:
@@ -47,7 +62,11 @@ async def update_me(
     return UserPublic.model_validate(updated)
 
 
-@router.post("/me/password", status_code=204)
+@router.post(
+    "/me/password",
+    status_code=204,
+    responses={**_AUTH, 400: {"description": "Wrong current password"}},
+)
 async def change_my_password(
     body: PasswordChange, user: CurrentUser, runtime: RuntimeDep, session: SessionDep
 ) -> None:
@@ -61,13 +80,13 @@ async def change_my_password(
     )
 
 
-@router.delete("/me", status_code=204)
+@router.delete("/me", status_code=204, responses={**_AUTH, **_LAST})
 async def delete_me(user: CurrentUser, runtime: RuntimeDep, session: SessionDep) -> None:
     """Delete one's own account (409 for the last active superuser)."""
     await accounts.delete_user(runtime=runtime, session=session, user=user)
 
 
-@router.get("")
+@router.get("", responses={**_AUTH, 403: _ADMIN[403]})
 async def list_users(
     _admin: CurrentAdmin,
     session: SessionDep,
@@ -90,13 +109,15 @@ async def list_users(
     return UsersPublic(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.get("/{user_id}")
+@router.get("/{user_id}", responses=_ADMIN)
 async def read_user(user: TargetUser) -> UserPublic:
     """Any user by id (administrators)."""
     return UserPublic.model_validate(user)
 
 
-@router.patch("/{user_id}")
+@router.patch(
+    "/{user_id}", responses={**_ADMIN, 409: {"description": "Email taken, or last superuser"}}
+)
 async def update_user(
     body: UserUpdate, user: TargetUser, runtime: RuntimeDep, session: SessionDep
 ) -> UserPublic:
@@ -108,7 +129,7 @@ async def update_user(
     return UserPublic.model_validate(updated)
 
 
-@router.delete("/{user_id}", status_code=204)
+@router.delete("/{user_id}", status_code=204, responses={**_ADMIN, **_LAST})
 async def delete_user(user: TargetUser, runtime: RuntimeDep, session: SessionDep) -> None:
     """Delete any user (administrators; 409 for the last active superuser)."""
     await accounts.delete_user(runtime=runtime, session=session, user=user)

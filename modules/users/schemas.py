@@ -15,9 +15,13 @@ def normalise_email(value: str) -> str:
     return value.strip().lower()
 
 
+def has_unstorable(value: str) -> bool:
+    """Control characters or lone surrogates: PostgreSQL stores neither NUL nor the latter."""
+    return any(unicodedata.category(char) in ("Cc", "Cs") for char in value)
+
+
 def plain_text(value: str) -> str:
-    """No control characters or lone surrogates: PostgreSQL stores neither NUL nor them."""
-    if any(unicodedata.category(char) in ("Cc", "Cs") for char in value):
+    if has_unstorable(value):
         raise ValueError("must not contain control characters or invalid Unicode")
     return value
 

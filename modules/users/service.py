@@ -19,7 +19,7 @@ from modules.users.passwords import (
     verify_dummy,
     verify_password,
 )
-from modules.users.schemas import UserAccount, UserCreate, normalise_email
+from modules.users.schemas import UserAccount, UserCreate, has_unstorable, normalise_email
 from modules.users.timestamps import utcnow
 
 
@@ -29,6 +29,8 @@ def _config(runtime: Runtime) -> UsersConfig:
 
 async def find_by_email(*, session: AsyncSession, email: str) -> User | None:
     """The row for `email` in any case: emails are stored normalised."""
+    if has_unstorable(email):
+        return None  # such an address was never stored; PostgreSQL would refuse the query
     statement = select(User).where(User.email == normalise_email(email))
     return (await session.execute(statement)).scalars().first()
 

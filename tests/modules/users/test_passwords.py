@@ -164,3 +164,11 @@ async def test_set_password_and_policy(runtime: Runtime) -> None:
     assert account is not None
     assert account.updated_at >= account.created_at
     assert account.updated_at.utcoffset() is not None
+
+
+@pytest.mark.parametrize("email", ["nul\x00@example.com", "lone\ud800@example.com", "", "x" * 5000])
+async def test_lookups_with_hostile_emails_find_nobody(runtime: Runtime, email: str) -> None:
+    async with runtime.transaction() as session:
+        assert await get_user_by_email(session=session, email=email) is None
+        found = await authenticate(runtime=runtime, session=session, email=email, password="pw")
+    assert found is None
