@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
@@ -57,13 +57,24 @@ def read_module_info(plugin: object) -> ModuleInfo:
 def discover_modules(extra_plugins: Iterable[object] = ()) -> dict[str, InstalledModule]:
     """Every module installed through the `trellis.modules` entry point group (built-ins too)."""
     found: dict[str, InstalledModule] = {}
-    plugins = [ep.load() for ep in entry_points(group=ENTRY_POINT_GROUP)]
+    plugins = [_load(ep) for ep in entry_points(group=ENTRY_POINT_GROUP)]
     for plugin in [*plugins, *extra_plugins]:
         info = read_module_info(plugin)
         if info.name in found and found[info.name].plugin is not plugin:
             raise ConfigError(f"two installed packages both provide the module {info.name!r}")
         found[info.name] = InstalledModule(info=info, plugin=plugin)
     return found
+
+
+def _load(entry_point: EntryPoint) -> object:
+    """Import one module's plugin; a broken package is named in one line, not a traceback."""
+    try:
+        return entry_point.load()
+    except Exception as error:  # any import-time failure of third-party code
+        raise ConfigError(
+            f"cannot load module {entry_point.name!r} from {entry_point.value}: "
+            f"{type(error).__name__}: {error}"
+        ) from error
 
 
 def read_plugins_file(path: Path) -> PluginsConfig:

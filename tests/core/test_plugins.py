@@ -157,3 +157,11 @@ def test_third_party_package_is_found_through_its_entry_point(installed_package:
     assert found[installed_package].info.version == "2.1"
     host = load(["users", installed_package])
     assert host.names == ("users", "notes")
+
+
+def test_a_package_that_fails_to_import_is_named(installed_package: str, tmp_path: Path) -> None:
+    (tmp_path / "acme_notes" / "plugin.py").write_text("raise RuntimeError('half-written')\n")
+    with pytest.raises(
+        ConfigError, match=r"cannot load module 'notes' .*RuntimeError: half-written"
+    ):
+        discover_modules()
