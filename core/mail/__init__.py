@@ -44,6 +44,7 @@ class Mailer:
         transport: Transport,
         *,
         frontend_url: str = "http://localhost:5173",
+        project: str = "Trellis",
         attempts: int = 3,
         retry_delay: float = 1.0,
     ) -> None:
@@ -51,6 +52,7 @@ class Mailer:
             raise ValueError("attempts must be at least 1")
         self.transport = transport
         self.frontend_url = frontend_url.rstrip("/")
+        self.project = project  # how mails name the product (EMAILS_FROM_NAME)
         self._attempts = attempts
         self._retry_delay = retry_delay
         self._tasks: set[asyncio.Task[None]] = set()
@@ -131,4 +133,4 @@ def create_mailer(settings: MailSettings) -> Mailer:
         from core.mail.console import ConsoleTransport
 
         transport = ConsoleTransport()
-    return Mailer(transport, frontend_url=settings.frontend_url)
+    return Mailer(transport, frontend_url=settings.frontend_url, project=settings.emails_from_name)

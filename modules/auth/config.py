@@ -30,8 +30,20 @@ class AuthConfig(BaseModel, extra="forbid", frozen=True):
     leeway_seconds: int = Field(10, ge=0, le=300)
     login_rate_per_account: str = "5/minute"
     login_rate_per_ip: str = "20/minute"
+    # Account e-mail (modules.auth.account_email): mailed links and who may ask for them.
+    reset_token_minutes: int = Field(60, ge=1, le=24 * 60)
+    verify_token_hours: int = Field(48, ge=1, le=30 * 24)
+    send_verification_on_register: bool = False
+    require_verified_login: bool = False
+    account_mail_rate_per_address: str = "5/hour"
+    account_mail_rate_per_ip: str = "20/hour"
 
-    @field_validator("login_rate_per_account", "login_rate_per_ip")
+    @field_validator(
+        "login_rate_per_account",
+        "login_rate_per_ip",
+        "account_mail_rate_per_address",
+        "account_mail_rate_per_ip",
+    )
     @classmethod
     def _check_rate(cls, value: str) -> str:
         Rate.parse(value)

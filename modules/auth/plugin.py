@@ -11,6 +11,9 @@ from sqlmodel import SQLModel
 from core import ModuleInfo, Mount, PrincipalResolver, hookimpl
 from core.runtime import Runtime
 from modules.auth import sessions
+from modules.auth.account_email import service as account_email
+from modules.auth.account_email.models import ActionToken
+from modules.auth.account_email.router import router as account_email_router
 from modules.auth.config import AuthConfig
 from modules.auth.models import AuthSession, RefreshToken
 from modules.auth.resolver import principal_from_token
@@ -34,13 +37,14 @@ def module_info() -> ModuleInfo:
 
 @hookimpl
 def register_models() -> list[type[SQLModel]]:
-    return [AuthSession, RefreshToken]
+    return [AuthSession, RefreshToken, ActionToken]
 
 
 @hookimpl
 def register_routers() -> list[Mount]:
     return [
         Mount(router),
+        Mount(account_email_router),
     ]
 
 
@@ -52,6 +56,11 @@ def register_migrations() -> Path:
 @hookimpl
 def principal_resolver() -> PrincipalResolver:
     return PrincipalResolver(resolve=principal_from_token, token_url=TOKEN_URL)
+
+
+@hookimpl
+async def user_created(runtime: Runtime, session: AsyncSession, user_id: UUID) -> None:
+    await account_email.on_user_created(runtime=runtime, session=session, user_id=user_id)
 
 
 @hookimpl

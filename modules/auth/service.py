@@ -14,6 +14,7 @@ from sqlmodel import col
 from core.records import Principal
 from core.runtime import Runtime
 from modules.auth import snapshots
+from modules.auth.account_email.exceptions import EmailNotVerified
 from modules.auth.config import AuthConfig
 from modules.auth.exceptions import InvalidCredentials
 from modules.auth.keys import keys_for
@@ -37,13 +38,15 @@ async def login(
     ip: str,
     user_agent: str | None,
 ) -> TokenPair:
-    """Open a session for valid credentials; raises InvalidCredentials or RateLimited."""
+    """Open a session; raises InvalidCredentials, EmailNotVerified (403) or RateLimited."""
     await count_login_attempt(runtime=runtime, email=email, ip=ip)
     user = await authenticate(runtime=runtime, session=session, email=email, password=password)
     if user is None:
         raise InvalidCredentials()
     await forget_account_failures(runtime=runtime, email=email)
     config = runtime.settings_for(AuthConfig)
+    if config.require_verified_login and not user.is_verified:
+        raise EmailNotVerified()
     now = utcnow()
     auth_session = AuthSession(
         user_id=user.id,

@@ -1,0 +1,58 @@
+"""The two messages this package sends; the token travels as the link's `token=` parameter."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from core.mail import Mailer, Message
+from core.mail.templates import render
+
+RESET_PATH = "/reset-password"
+VERIFY_PATH = "/verify-email"
+
+
+def _duration(ttl: timedelta) -> str:
+    minutes = int(ttl.total_seconds()) // 60
+    if minutes % (24 * 60) == 0:
+        amount, unit = minutes // (24 * 60), "day"
+    elif minutes % 60 == 0:
+        amount, unit = minutes // 60, "hour"
+    else:
+        amount, unit = minutes, "minute"
+    return f"{amount} {unit}{'' if amount == 1 else 's'}"
+
+
+def _message(
+    mailer: Mailer, *, template: str, subject: str, path: str, to: str, token: str, ttl: timedelta
+) -> Message:
+    body = render(
+        template,
+        project=mailer.project,
+        link=mailer.link(path, token=token),
+        valid_for=_duration(ttl),
+    )
+    return Message(to=to, subject=subject, text=body.text, html=body.html)
+
+
+def reset_password_mail(mailer: Mailer, *, to: str, token: str, ttl: timedelta) -> Message:
+    return _message(
+        mailer,
+        template="reset_password",
+        subject=f"Reset your {mailer.project} password",
+        path=RESET_PATH,
+        to=to,
+        token=token,
+        ttl=ttl,
+    )
+
+
+def verify_email_mail(mailer: Mailer, *, to: str, token: str, ttl: timedelta) -> Message:
+    return _message(
+        mailer,
+        template="verify_email",
+        subject=f"Confirm your e-mail address for {mailer.project}",
+        path=VERIFY_PATH,
+        to=to,
+        token=token,
+        ttl=ttl,
+    )
