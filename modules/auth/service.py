@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from core.records import Principal
 from core.runtime import Runtime
+from core.timestamps import utcnow
 from modules.auth import snapshots
 from modules.auth.account_email.exceptions import EmailNotVerified
 from modules.auth.config import AuthConfig
@@ -22,7 +23,6 @@ from modules.auth.limits import count_login_attempt, forget_account_failures
 from modules.auth.models import AuthSession, RefreshToken
 from modules.auth.schemas import TokenPair
 from modules.auth.sessions import revoke_session
-from modules.auth.timestamps import utcnow
 from modules.auth.tokens import hash_refresh_token, issue_access_token, new_refresh_token
 from modules.users import authenticate, get_user
 

@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core.runtime import Runtime
+from core.timestamps import utcnow
 from modules.auth import snapshots
 from modules.auth.config import AuthConfig
 from modules.auth.models import AuthSession
 from modules.auth.snapshots import REVOKED, Snapshot
-from modules.auth.timestamps import utcnow
 from modules.users import UserAccount, get_user
 
 

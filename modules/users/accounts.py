@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from core.runtime import Runtime
+from core.timestamps import utcnow
 from modules.users.exceptions import EmailTaken, LastSuperuser, WrongPassword
 from modules.users.models import User
 from modules.users.passwords import check_policy, verify_password
 from modules.users.service import set_password
-from modules.users.timestamps import utcnow
 
 
 async def _refuse_losing_last_superuser(*, session: AsyncSession, user: User) -> None:

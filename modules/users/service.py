@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
 from core.runtime import Runtime
+from core.timestamps import utcnow
 from modules.users.config import UsersConfig
 from modules.users.exceptions import EmailTaken, RegistrationClosed, UserNotFound
 from modules.users.models import User
@@ -20,7 +21,6 @@ from modules.users.passwords import (
     verify_password,
 )
 from modules.users.schemas import UserAccount, UserCreate, has_unstorable, normalise_email
-from modules.users.timestamps import utcnow
 
 
 def _config(runtime: Runtime) -> UsersConfig:

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from sqlmodel import Field, SQLModel
 
-from modules.auth.timestamps import UTCDateTime, utcnow
+from core.timestamps import UTCDateTime, utcnow
 
 
 class Purpose(StrEnum):

@@ -11,8 +11,8 @@ from sqlalchemy import delete, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from core.timestamps import utcnow
 from modules.auth.account_email.models import ActionToken, Purpose
-from modules.auth.timestamps import utcnow
 
 
 def hash_token(token: str) -> str:

@@ -16,8 +16,8 @@ from sqlalchemy import update
 
 from core.db import create_engine
 from core.settings import Settings
+from core.timestamps import utcnow
 from modules.auth.account_email.models import ActionToken
-from modules.auth.timestamps import utcnow
 from tests.conftest import ClientFactory
 from tests.smtp_sink import SmtpSink, bodies
 
