@@ -62,7 +62,9 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": commit when the handler returns, before the response is sent, so a client
+# never sees success for work that did not commit (and never reads ahead of the commit).
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 def module_settings(model: type[SettingsT]) -> Callable[[Runtime], SettingsT]:
