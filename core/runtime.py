@@ -41,7 +41,7 @@ class Runtime:
             sessions=create_sessionmaker(engine),
             cache=create_cache(settings.redis_url, prefix=settings.cache_prefix),
             secret_key=settings.signing_key(),
-            mailer=create_mailer(mail or MailSettings()),
+            mailer=create_mailer(mail or MailSettings(), production=settings.is_production),
         )
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:

@@ -7,7 +7,9 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from core.cli.context import load_host, load_settings
+from core.cli.context import fail, load_host, load_settings
+from core.mail import MailSettings, UnsafeMailSettings
+from core.settings import Settings
 
 
 def serve(
@@ -18,7 +20,15 @@ def serve(
 ) -> None:
     """Serve the API with uvicorn (the embedded SQLite default migrates itself at start-up)."""
     # Fail here with one line rather than inside every uvicorn worker with a traceback.
-    load_host(load_settings())
+    settings = load_settings()
+    load_host(settings)
+    if not reload:
+        _check_workers(settings, workers)
+    if settings.is_production:
+        try:
+            MailSettings().refuse_cleartext_login()
+        except UnsafeMailSettings as error:
+            fail(str(error))
     uvicorn.run(
         "core.app:create_app",
         factory=True,
@@ -27,3 +37,16 @@ def serve(
         workers=None if reload else workers,
         reload=reload,
     )
+
+
+def _check_workers(settings: Settings, workers: int) -> None:
+    """Workers only agree on logouts, revocations and rate limits through a shared cache."""
+    if workers == 1 or settings.redis_url:
+        return
+    problem = (
+        f"--workers {workers} without REDIS_URL: each worker keeps its own cache, so a logout"
+        " or revocation in one is missed by the others and rate limits multiply"
+    )
+    if settings.is_production:
+        fail(problem)
+    typer.echo(f"warning: {problem}", err=True)

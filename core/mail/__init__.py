@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlencode
 
-from core.mail.settings import MailSettings
+from core.mail.settings import MailSettings, UnsafeMailSettings
 
-__all__ = ["MailSettings", "Mailer", "Message", "Transport", "create_mailer"]
+__all__ = ["MailSettings", "Mailer", "Message", "Transport", "UnsafeMailSettings", "create_mailer"]
 
 log = logging.getLogger("trellis.mail")
 
@@ -122,15 +122,26 @@ class Mailer:
         await asyncio.gather(*stuck, return_exceptions=True)
 
 
-def create_mailer(settings: MailSettings) -> Mailer:
-    """SMTP when `SMTP_HOST` is set, else the console backend."""
+def create_mailer(settings: MailSettings, *, production: bool = False) -> Mailer:
+    """SMTP when `SMTP_HOST` is set, else the console backend.
+
+    In production the console backend logs no bodies (they carry account tokens), and SMTP
+    credentials must not cross the network in clear text (`UnsafeMailSettings`).
+    """
     transport: Transport
     if settings.smtp_host:
         from core.mail.smtp import SmtpTransport
 
+        if production:
+            settings.refuse_cleartext_login()
         transport = SmtpTransport(settings)
     else:
         from core.mail.console import ConsoleTransport
 
-        transport = ConsoleTransport()
+        if production:
+            log.warning(
+                "SMTP_HOST is not set: mail (password reset, e-mail verification) is not sent,"
+                " only its recipient and subject are logged"
+            )
+        transport = ConsoleTransport(show_body=not production)
     return Mailer(transport, frontend_url=settings.frontend_url, project=settings.emails_from_name)

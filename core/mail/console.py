@@ -10,9 +10,24 @@ log = logging.getLogger("trellis.mail")
 
 
 class ConsoleTransport:
-    """For development: the text body (links and tokens included) lands in the log."""
+    """For development: the text body (links and tokens included) lands in the log.
+
+    With `show_body=False` (production without SMTP) only the recipient and subject are
+    logged: a body carries a single-use reset or verification token, and logs are read by
+    more people, and kept longer, than the mailbox it was meant for.
+    """
+
+    def __init__(self, *, show_body: bool = True) -> None:
+        self.show_body = show_body
 
     async def deliver(self, message: Message) -> None:
+        if not self.show_body:
+            log.warning(
+                "mail to %s, subject %r, not sent: SMTP_HOST is not set (body withheld)",
+                message.to,
+                message.subject,
+            )
+            return
         log.info(
             "mail to %s, subject %r (console backend)\n%s",
             message.to,

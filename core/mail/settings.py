@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class UnsafeMailSettings(ValueError):
+    """Production was asked to send mail in a way that would leak secrets."""
 
 
 class MailSettings(BaseSettings):
@@ -35,3 +41,21 @@ class MailSettings(BaseSettings):
             # A missing sender would only surface as rejected mail, long after start-up.
             raise ValueError("EMAILS_FROM_EMAIL must be set when SMTP_HOST is")
         return self
+
+    def refuse_cleartext_login(self) -> None:
+        """Raise when SMTP_PASSWORD would travel unencrypted to another machine."""
+        if not self.smtp_user or self.smtp_tls or self.smtp_ssl or _is_loopback(self.smtp_host):
+            return
+        raise UnsafeMailSettings(
+            "SMTP_USER is set without SMTP_TLS or SMTP_SSL: production will not send"
+            " SMTP credentials in clear text"
+        )
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False

@@ -16,7 +16,7 @@ from typer.testing import CliRunner, Result
 
 from core.cli import CliOptions, app, create_root
 from core.host import Host
-from core.settings import Settings
+from core.settings import Environment, Settings
 from core.testing import plugins
 from tests.fixtures.databases import BACKENDS, FIXTURE_PLUGINS, empty_database, table_names
 from tests.fixtures.gamma import GammaPlugin
@@ -143,6 +143,44 @@ def test_serve_refuses_a_bad_configuration_in_one_line(
     monkeypatch.setattr("core.cli.serve.uvicorn.run", lambda *a, **kw: pytest.fail("started"))
     options = CliOptions(settings=sqlite, plugins=plugins(["beta"]), extra_plugins=FIXTURE_PLUGINS)
     failed_with(runner.invoke(app, ["serve"], obj=options), "requires 'alpha'")
+
+
+def test_serve_in_production_needs_a_shared_cache_for_several_workers(
+    sqlite: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr("core.cli.serve.uvicorn.run", lambda *a, **kw: calls.append(kw))
+    production = sqlite.model_copy(update={"environment": Environment.production})
+
+    # Each worker's own cache would miss the logouts and revocations made in the others.
+    failed_with(trellis(production, ["serve", "--workers", "2"]), "without REDIS_URL")
+    assert calls == []
+    assert trellis(production, ["serve"]).exit_code == 0
+    shared = production.model_copy(update={"redis_url": "redis://127.0.0.1:6379/0"})
+    assert trellis(shared, ["serve", "--workers", "2"]).exit_code == 0
+    assert [kw["workers"] for kw in calls] == [1, 2]
+
+
+def test_serve_in_production_refuses_smtp_credentials_in_clear_text(
+    sqlite: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("core.cli.serve.uvicorn.run", lambda *a, **kw: pytest.fail("started"))
+    for name, value in {
+        "SMTP_HOST": "mail.example.com",
+        "SMTP_USER": "mailer",
+        "SMTP_PASSWORD": "smtp-pass-do-not-print",
+        "SMTP_TLS": "false",
+        "EMAILS_FROM_EMAIL": "noreply@example.com",
+    }.items():
+        monkeypatch.setenv(name, value)
+    production = sqlite.model_copy(update={"environment": Environment.production})
+
+    result = trellis(production, ["serve"])
+
+    failed_with(result, "clear text")
+    assert "smtp-pass-do-not-print" not in result.output
 
 
 # --- migrations -------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from core.host import Host
-from core.mail import Mailer, MailSettings, Message, create_mailer
+from core.mail import Mailer, MailSettings, Message, UnsafeMailSettings, create_mailer
 from core.mail.console import ConsoleTransport
 from core.mail.outbox import send_after_commit
 from core.mail.smtp import SmtpTransport
@@ -173,6 +173,48 @@ async def test_console_backend_is_the_default_and_logs_the_message(
     assert "ada@example.com" in record.getMessage()
     assert "Reset your password" in record.getMessage()
     assert f"token={TOKEN}" in record.getMessage()
+
+
+async def test_production_console_backend_logs_no_body(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="trellis.mail"):
+        mailer = create_mailer(MailSettings(_env_file=None), production=True)
+        await mailer.send(message())
+        assert await mailer.drain(1)
+
+    assert isinstance(mailer.transport, ConsoleTransport)
+    assert "SMTP_HOST is not set" in caplog.text  # said once at start-up, and per message
+    assert "ada@example.com" in caplog.text
+    assert TOKEN not in caplog.text
+    assert "reset-password" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("values", "refused"),
+    [
+        ({"smtp_host": "mail.example.com", "smtp_tls": False}, True),
+        ({"smtp_host": "mail.example.com", "smtp_tls": True}, False),
+        ({"smtp_host": "mail.example.com", "smtp_tls": False, "smtp_ssl": True}, False),
+        ({"smtp_host": "127.0.0.1", "smtp_tls": False}, False),
+        ({"smtp_host": "localhost", "smtp_tls": False}, False),
+    ],
+)
+def test_production_refuses_smtp_credentials_in_clear_text(
+    values: dict[str, Any], refused: bool
+) -> None:
+    settings = MailSettings(
+        _env_file=None,
+        smtp_user="mailer",
+        smtp_password=PASSWORD,
+        emails_from_email="noreply@trellis.test",
+        **values,
+    )
+    create_mailer(settings)  # development lets anything through
+    if not refused:
+        assert isinstance(create_mailer(settings, production=True).transport, SmtpTransport)
+        return
+    with pytest.raises(UnsafeMailSettings, match="clear text") as error:
+        create_mailer(settings, production=True)
+    assert PASSWORD not in str(error.value)
 
 
 async def test_close_waits_then_cancels_what_is_stuck(
