@@ -95,6 +95,11 @@ async def on_user_created(*, runtime: Runtime, session: AsyncSession, user_id: U
     await send_verification_link(runtime=runtime, session=session, user=user)
 
 
+async def on_password_changed(*, session: AsyncSession, user_id: UUID) -> None:
+    """Spend outstanding reset links: one mailed before the change must not undo it."""
+    await tokens.retire_all(session=session, user_id=user_id, purpose=Purpose.reset)
+
+
 async def _claim(*, session: AsyncSession, token: str, purpose: Purpose) -> UserAccount:
     """Spend the token and return its active user, whose address must still be the mailed one."""
     claimed = await tokens.consume(session=session, token=token, purpose=purpose)

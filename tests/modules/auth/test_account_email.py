@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -15,13 +16,24 @@ import pytest
 from sqlalchemy import update
 
 from core.db import create_engine
-from core.settings import Settings
+from core.settings import Environment, Settings
 from core.timestamps import utcnow
 from modules.auth.account_email.models import ActionToken
 from tests.conftest import ClientFactory
 from tests.smtp_sink import SmtpSink, bodies
 
-from .support import ME, MODULES, PASSWORD, bearer, login, module_settings, refresh, tokens
+from .support import (
+    ME,
+    MODULES,
+    PASSWORD,
+    app_and_client,
+    bearer,
+    login,
+    module_settings,
+    refresh,
+    runtime_of,
+    tokens,
+)
 
 FRONTEND = "https://app.trellis.test"
 NEW_PASSWORD = "a brand new passphrase"
@@ -251,3 +263,40 @@ async def test_register_mails_a_link_and_login_waits_for_it(
         verified = await client.post(f"{VERIFY}/resend", json={"email": "ann@example.com"})
         assert verified.status_code == 202
     assert len(sink.to("ann@example.com")) == 2  # nothing more for a verified address
+
+
+async def test_a_password_change_spends_outstanding_reset_links(
+    client: httpx.AsyncClient, sink: SmtpSink
+) -> None:
+    await register(client, "ann@example.com")
+    token = await reset_token(client, sink, "ann@example.com")
+    headers = bearer((await tokens(client, "ann@example.com"))["access_token"])
+
+    changed = await client.post(
+        f"{ME}/password",
+        json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+        headers=headers,
+    )
+    assert changed.status_code == 204
+
+    # A link mailed before the change must not undo it (nor hand the account to its reader).
+    assert_bad_link(await reset(client, token, "yet another passphrase"))
+    assert (await login(client, "ann@example.com", NEW_PASSWORD)).status_code == 200
+
+
+async def test_production_without_smtp_logs_no_link(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("SMTP_HOST", raising=False)
+    production = settings.model_copy(update={"environment": Environment.production})
+    with caplog.at_level(logging.INFO, logger="trellis"):
+        async with app_and_client(production) as (app, client):
+            await register(client, "ann@example.com")
+            response = await client.post(FORGOT, json={"email": "ann@example.com"})
+            assert response.status_code == 202
+            assert await runtime_of(app).mailer.drain(5)
+
+    mail_lines = [r.getMessage() for r in caplog.records if r.name == "trellis.mail"]
+    assert any("ann@example.com" in line for line in mail_lines), mail_lines
+    assert "token=" not in caplog.text
+    assert "/reset-password" not in caplog.text
