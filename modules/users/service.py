@@ -6,7 +6,7 @@ from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from core.runtime import Runtime
 from core.timestamps import utcnow
@@ -32,6 +32,17 @@ async def find_by_email(*, session: AsyncSession, email: str) -> User | None:
     if has_unstorable(email):
         return None  # such an address was never stored; PostgreSQL would refuse the query
     statement = select(User).where(User.email == normalise_email(email))
+    return (await session.execute(statement)).scalars().first()
+
+
+async def _lock_user(*, session: AsyncSession, user_id: UUID) -> User | None:
+    """The row as last committed, locked until the transaction ends (PostgreSQL)."""
+    statement = (
+        select(User)
+        .where(col(User.id) == user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     return (await session.execute(statement)).scalars().first()
 
 
@@ -119,7 +130,14 @@ async def authenticate(
     if user is None:
         await verify_dummy(password, rounds=rounds)
         return None
-    if not await verify_password(password, user.hashed_password) or not user.is_active:
+    checked = user.hashed_password
+    if not await verify_password(password, checked) or not user.is_active:
+        return None
+    # The check took a bcrypt's time unlocked: a password change, deactivation or deletion
+    # committed meanwhile has revoked the sessions it could see, not the one this login is
+    # about to open. Lock the row until the caller commits, and confirm nothing changed.
+    current = await _lock_user(session=session, user_id=user.id)
+    if current is None or not current.is_active or current.hashed_password != checked:
         return None
     if needs_rehash(user.hashed_password, rounds=rounds):
         user.hashed_password = await hash_password(password, rounds=rounds)

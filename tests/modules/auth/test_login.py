@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
-from tests.conftest import ClientFactory
+from modules.users import service as users_service
+from tests.conftest import Backend, ClientFactory
 
 from .support import (
     ME,
@@ -161,3 +164,36 @@ async def test_empty_form_fields_are_422(client: httpx.AsyncClient, field: str, 
     form = {"username": "ann@example.com", "password": PASSWORD, field: value}
     response = await client.post(TOKEN_URL, data=form)
     assert response.status_code == 422
+
+
+async def test_a_login_racing_a_password_change_opens_no_session(
+    backend: Backend, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The change revokes the sessions it sees; a login that checked the old password meanwhile
+    must not open one it cannot see (PostgreSQL: SQLite runs one write transaction at a time)."""
+    if backend.name != "postgres":
+        pytest.skip("SQLite serialises the two transactions (BEGIN IMMEDIATE)")
+    await register(client, "ann@example.com")
+    headers = bearer((await tokens(client, "ann@example.com"))["access_token"])
+    checked, resume = asyncio.Event(), asyncio.Event()
+    verify = users_service.verify_password
+
+    async def verify_then_pause(password: str, hashed: str) -> bool:
+        matched = await verify(password, hashed)
+        checked.set()
+        await resume.wait()
+        return matched
+
+    monkeypatch.setattr(users_service, "verify_password", verify_then_pause)
+    racing = asyncio.create_task(login(client, "ann@example.com"))
+    await checked.wait()  # the old password matched; no session yet
+    changed = await client.post(
+        f"{ME}/password",
+        json={"current_password": PASSWORD, "new_password": "a brand new passphrase"},
+        headers=headers,
+    )
+    assert changed.status_code == 204
+    resume.set()
+
+    late = await racing
+    assert late.status_code == 401, late.text
