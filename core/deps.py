@@ -1,8 +1,12 @@
-"""The one dependency surface modules import: runtime, session, cache, caller identity."""
+"""The one dependency surface modules import: runtime, session, cache, caller identity.
+
+Every dependency here is `async def`: FastAPI runs a plain `def` dependency in a worker
+thread, a hop that costs more than the work on a hot path.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request, Response
@@ -34,7 +38,7 @@ class Forbidden(ProblemError):
     title = "Forbidden"
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -42,14 +46,14 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_settings(runtime: RuntimeDep) -> Settings:
+async def get_settings(runtime: RuntimeDep) -> Settings:
     return runtime.settings
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_cache(runtime: RuntimeDep) -> Cache:
+async def get_cache(runtime: RuntimeDep) -> Cache:
     return runtime.cache
 
 
@@ -67,10 +71,10 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-def module_settings(model: type[SettingsT]) -> Callable[[Runtime], SettingsT]:
+def module_settings(model: type[SettingsT]) -> Callable[[Runtime], Awaitable[SettingsT]]:
     """A dependency returning the validated `[modules.<name>]` settings for `model`."""
 
-    def dependency(runtime: RuntimeDep) -> SettingsT:
+    async def dependency(runtime: RuntimeDep) -> SettingsT:
         return runtime.settings_for(model)
 
     return dependency

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,6 +11,8 @@ from types import ModuleType
 import httpx
 import pytest
 from fastapi import APIRouter
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 
 from core import ModuleInfo, Mount, hookimpl
 from core.app import create_app
@@ -161,3 +164,33 @@ async def test_the_app_reads_its_modules_from_plugins_toml(settings: Settings) -
     async with running(app) as client:
         assert (await client.get("/health")).status_code == 200
         assert (await client.get("/api/v1/users/me")).status_code == 404
+
+
+def test_every_endpoint_and_dependency_is_async(settings: Settings) -> None:
+    """A plain `def` would run in a worker thread: a hop per request on every route using it."""
+
+    def sync_calls(dependant: Dependant) -> list[str]:
+        found = []
+        call = dependant.call
+        if call is not None and not (
+            inspect.iscoroutinefunction(call)
+            or inspect.isasyncgenfunction(call)
+            or (not inspect.isclass(call) and inspect.iscoroutinefunction(type(call).__call__))
+        ):
+            found.append(getattr(call, "__qualname__", repr(call)))
+        for sub in dependant.dependencies:
+            found += sync_calls(sub)
+        return found
+
+    app = create_app(settings, plugins=plugins(["health", "users", "auth"]))
+    routes = [
+        route
+        for _, mount in app.state.runtime.host.mounts()
+        for route in mount.router.routes
+        if isinstance(route, APIRoute)
+    ]
+    offenders = {
+        f"{route.path}: {name}" for route in routes for name in sync_calls(route.dependant)
+    }
+    assert len(routes) > 10
+    assert not offenders
