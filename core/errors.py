@@ -32,6 +32,17 @@ logger = logging.getLogger("trellis.errors")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _UNAVAILABLE_DETAIL = "A backing service is temporarily unavailable. Please retry shortly."
 _UNEXPECTED_DETAIL = "An unexpected error occurred."
+_INVALID_JSON = "The request body is not valid JSON."
+_NOT_AN_OBJECT = "The request body must be a JSON object, sent as application/json."
+_WHOLE_BODY = {
+    "missing": "The request body is missing.",
+    "model_attributes_type": _NOT_AN_OBJECT,
+    "model_type": _NOT_AN_OBJECT,
+    "dict_type": _NOT_AN_OBJECT,
+}
+# FastAPI's 400 when reading the body fails with anything but a JSONDecodeError (for JSON:
+# bytes that are not UTF-8, nesting deeper than the recursion limit, a 5000-digit number).
+_FASTAPI_BODY_ERROR = "There was an error parsing the body"
 # Local OS failures are bugs (500); any other OSError reaching us came from a network driver.
 _LOCAL_OS_ERRORS = (
     FileNotFoundError,
@@ -116,6 +127,8 @@ async def _on_http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code < 200 or exc.status_code in (204, 205, 304):
         return Response(status_code=exc.status_code, headers=exc.headers)
+    if exc.status_code == 400 and exc.detail == _FASTAPI_BODY_ERROR and _sent_json(request):
+        return _invalid_json(_unparsable_reason(exc.__cause__))
     if isinstance(exc.detail, str):
         return problem_response(exc.status_code, detail=exc.detail, headers=exc.headers)
     # FastAPI allows any JSON as `detail`; RFC 9457 wants a string there.
@@ -126,6 +139,16 @@ async def _on_http(request: Request, exc: Exception) -> Response:
 
 async def _on_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            # FastAPI puts the character offset in `loc`, which would read as "field: 17".
+            ctx = err.get("ctx") or {}
+            reason = str(ctx.get("error", "malformed JSON"))  # the parser's words, no input
+            loc = err.get("loc", ())
+            position = loc[1] if len(loc) > 1 else None
+            return _invalid_json(
+                f"{reason} at character {position}" if position is not None else reason
+            )
     # Only loc, msg and type: `input` and `ctx` may hold the submitted password.
     errors = [
         {
@@ -136,10 +159,36 @@ async def _on_validation(request: Request, exc: Exception) -> Response:
         }
         for err in exc.errors()
     ]
+    # A problem with the body as a whole names no field; say what is wrong with it instead.
+    for err in errors:
+        if err["loc"] == ["body"] and err["type"] in _WHOLE_BODY:
+            return problem_response(422, detail=_WHOLE_BODY[str(err["type"])], errors=errors)
     fields = list(dict.fromkeys(str(err["field"]) for err in errors))
     shown = ", ".join(fields[:5]) + (f" and {len(fields) - 5} more" if len(fields) > 5 else "")
     noun = "field" if len(fields) == 1 else "fields"
     return problem_response(422, detail=f"The request has invalid {noun}: {shown}.", errors=errors)
+
+
+def _invalid_json(reason: str) -> Response:
+    error = {"loc": ["body"], "field": "body", "message": reason, "type": "json_invalid"}
+    return problem_response(422, detail=_INVALID_JSON, errors=[error])
+
+
+def _sent_json(request: Request) -> bool:
+    """Whether FastAPI parsed (or tried to parse) the body as JSON: JSON media type or none."""
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media in ("", "application/json") or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+def _unparsable_reason(cause: BaseException | None) -> str:
+    """What made `json.loads` fail with something other than a JSONDecodeError."""
+    if isinstance(cause, UnicodeDecodeError):
+        return "not valid UTF-8"
+    if isinstance(cause, RecursionError):
+        return "nested too deeply"
+    return "cannot be parsed"
 
 
 async def _on_dbapi(request: Request, exc: Exception) -> Response:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from typing import Annotated
 
 import httpx
 import pytest
 import sqlalchemy.exc as sa_exc
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI, Form, HTTPException
 from pydantic import BaseModel, Field
 
 from core.cache import CacheUnavailable
@@ -16,6 +17,7 @@ from core.errors import ProblemError, install_error_handlers, problem_response
 from core.middleware import install_middleware
 
 PROBLEM = "application/problem+json"
+NOT_AN_OBJECT = "The request body must be a JSON object, sent as application/json."
 DRIVER_SECRET = "password authentication failed for user trellis at db.internal:5432"
 
 
@@ -37,6 +39,10 @@ def build_app(*, with_middleware: bool = True) -> FastAPI:
     @app.post("/signup")
     async def signup(body: Signup) -> dict[str, str]:
         return {"name": body.name}
+
+    @app.post("/form")
+    async def form(name: Annotated[str, Form()]) -> dict[str, str]:
+        return {"name": name}
 
     @app.get("/taken")
     async def taken() -> None:
@@ -148,7 +154,66 @@ async def test_invalid_json_is_422(client: httpx.AsyncClient) -> None:
         "/signup", content=b'{"name": "x",', headers={"content-type": "application/json"}
     )
     assert response.status_code == 422
-    assert response.json()["errors"][0]["type"] == "json_invalid"
+    body = response.json()
+    # Not "invalid field: 13": FastAPI puts the character offset where a field name goes.
+    assert body["detail"] == "The request body is not valid JSON."
+    assert body["errors"] == [
+        {
+            "loc": ["body"],
+            "field": "body",
+            "message": "Expecting property name enclosed in double quotes at character 13",
+            "type": "json_invalid",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b'{"name": "caf\xe9", "password": "x"}', "not valid UTF-8"),
+        (b"[" * 4000 + b"]" * 4000, "nested too deeply"),
+        (b'{"name": ' + b"9" * 5000 + b"}", "cannot be parsed"),
+    ],
+)
+async def test_unparsable_json_is_422_not_a_vague_400(
+    client: httpx.AsyncClient, raw: bytes, reason: str
+) -> None:
+    # FastAPI answers these with a bare 400 "There was an error parsing the body".
+    response = await client.post(
+        "/signup", content=raw, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert body["detail"] == "The request body is not valid JSON."
+    assert body["errors"][0]["message"] == reason
+
+
+@pytest.mark.parametrize(
+    ("raw", "content_type", "detail"),
+    [
+        (b"[]", "application/json", NOT_AN_OBJECT),
+        (b"123", "application/json", NOT_AN_OBJECT),
+        (b'{"name": "x", "password": "long enough pw"}', "text/plain", NOT_AN_OBJECT),
+        (b"", "application/json", "The request body is missing."),
+    ],
+)
+async def test_body_that_is_not_an_object_says_so(
+    client: httpx.AsyncClient, raw: bytes, content_type: str, detail: str
+) -> None:
+    response = await client.post("/signup", content=raw, headers={"content-type": content_type})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["detail"] == detail
+    assert body["errors"][0]["field"] == "body"
+
+
+async def test_broken_multipart_keeps_its_own_400(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/form", content=b"x", headers={"content-type": "multipart/form-data"}
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"] == "Missing boundary in multipart."
 
 
 async def test_lone_surrogate_reaching_the_handler_still_encodes() -> None:
