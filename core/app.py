@@ -17,6 +17,7 @@ from core.host import Host
 from core.logs import configure_logging
 from core.middleware import install_middleware
 from core.migrate import prepare_schema
+from core.openapi import document_problems
 from core.plugins import PluginsConfig
 from core.ratelimit import Rate
 from core.records import API_PREFIX
@@ -88,12 +89,14 @@ def _operation_id(route: APIRoute) -> str:
 
 
 def _openapi_builder(app: FastAPI) -> Callable[[], dict[str, Any]]:
-    """Point the OAuth2 password flow at the token URL of the authenticating module."""
+    """Document errors as problem+json; point the OAuth2 password flow at the token URL."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
-        schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+        schema = document_problems(
+            get_openapi(title=app.title, version=app.version, routes=app.routes)
+        )
         resolver = app.state.principal_resolver
         schemes = schema.get("components", {}).get("securitySchemes", {})
         if resolver is not None and "OAuth2" in schemes:

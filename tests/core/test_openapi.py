@@ -1,0 +1,72 @@
+"""The OpenAPI document describes error bodies as the problem+json the API really sends."""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from core import ModuleInfo, Mount, hookimpl
+from tests.conftest import ClientFactory
+
+PROBLEM = "application/problem+json"
+
+
+class Note(BaseModel):
+    text: str
+
+
+def notes_module() -> ModuleType:
+    """A module with a JSON body and an error documented only by its description."""
+    plugin = ModuleType("notes")
+    router = APIRouter(prefix="/notes", tags=["notes"])
+
+    @router.post("", status_code=201, responses={409: {"description": "Duplicate"}})
+    async def create(note: Note) -> Note:
+        return note
+
+    @hookimpl
+    def module_info() -> ModuleInfo:
+        return ModuleInfo(name="notes", version="0.1")
+
+    @hookimpl
+    def register_routers() -> list[Mount]:
+        return [Mount(router)]
+
+    plugin.module_info = module_info  # type: ignore[attr-defined]
+    plugin.register_routers = register_routers  # type: ignore[attr-defined]
+    return plugin
+
+
+async def _spec_and_422(make_client: ClientFactory) -> tuple[dict[str, Any], Any]:
+    async with make_client(["health", "notes"], extra_plugins=[notes_module()]) as client:
+        spec = (await client.get("/openapi.json")).json()
+        invalid = await client.post("/api/v1/notes", json={"text": 1})
+    return spec, invalid
+
+
+async def test_error_responses_are_documented_as_problem_json(make_client: ClientFactory) -> None:
+    spec, invalid = await _spec_and_422(make_client)
+    responses = spec["paths"]["/api/v1/notes"]["post"]["responses"]
+    # FastAPI documents 422 as HTTPValidationError in application/json; the API sends neither.
+    assert responses["422"]["content"] == {
+        PROBLEM: {"schema": {"$ref": "#/components/schemas/ValidationProblem"}}
+    }
+    assert responses["409"]["content"] == {
+        PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}
+    }
+    assert responses["default"]["content"][PROBLEM]
+    schemas = spec["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas
+    assert set(schemas["Problem"]["required"]) <= set(invalid.json())
+    assert invalid.headers["content-type"] == PROBLEM
+    assert set(invalid.json()["errors"][0]) >= set(schemas["FieldError"]["required"])
+
+
+async def test_a_module_documented_body_is_kept(make_client: ClientFactory) -> None:
+    spec, _ = await _spec_and_422(make_client)
+    # Readiness answers 503 with its own JSON report, not a problem.
+    unready = spec["paths"]["/health/ready"]["get"]["responses"]["503"]["content"]
+    assert list(unready) == ["application/json"]
