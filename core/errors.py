@@ -22,6 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Match, Route
 
 from core.cache import CacheUnavailable
 
@@ -129,12 +130,27 @@ async def _on_http(request: Request, exc: Exception) -> Response:
         return Response(status_code=exc.status_code, headers=exc.headers)
     if exc.status_code == 400 and exc.detail == _FASTAPI_BODY_ERROR and _sent_json(request):
         return _invalid_json(_unparsable_reason(exc.__cause__))
+    headers = exc.headers
+    if exc.status_code == 405:
+        # Starlette names only the methods of the first route matching the path.
+        headers = {**(headers or {}), "Allow": _allowed_methods(request)}
     if isinstance(exc.detail, str):
-        return problem_response(exc.status_code, detail=exc.detail, headers=exc.headers)
+        return problem_response(exc.status_code, detail=exc.detail, headers=headers)
     # FastAPI allows any JSON as `detail`; RFC 9457 wants a string there.
     return problem_response(
-        exc.status_code, detail=_phrase(exc.status_code), headers=exc.headers, errors=exc.detail
+        exc.status_code, detail=_phrase(exc.status_code), headers=headers, errors=exc.detail
     )
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route answers at this path, for a 405's Allow header."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        # APIRoute is a Route; a path match with another method is a PARTIAL match.
+        matched = isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE
+        if matched and route.methods:
+            methods |= route.methods
+    return ", ".join(sorted(methods))
 
 
 async def _on_validation(request: Request, exc: Exception) -> Response:

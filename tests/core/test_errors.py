@@ -44,6 +44,10 @@ def build_app(*, with_middleware: bool = True) -> FastAPI:
     async def form(name: Annotated[str, Form()]) -> dict[str, str]:
         return {"name": name}
 
+    @app.get("/form")
+    async def form_page() -> dict[str, str]:
+        return {}
+
     @app.get("/taken")
     async def taken() -> None:
         raise EmailTaken("a@example.com is taken", headers={"X-Hint": "login"}, email="a@b.c")
@@ -114,6 +118,16 @@ async def test_wrong_method_keeps_allow(client: httpx.AsyncClient) -> None:
     assert response.status_code == 405
     assert response.headers["content-type"] == PROBLEM
     assert response.headers["allow"] == "GET"
+
+
+async def test_wrong_method_allow_names_every_route_at_the_path(
+    client: httpx.AsyncClient,
+) -> None:
+    # POST /form and GET /form are two routes; Starlette's Allow named only the first.
+    response = await client.put("/form")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+    assert response.headers["content-type"] == PROBLEM
 
 
 async def test_http_exception_keeps_headers(client: httpx.AsyncClient) -> None:
