@@ -131,6 +131,30 @@ async def test_oversized_body_is_413(make_client: ClientFactory) -> None:
     assert response.headers["content-type"] == "application/problem+json"
 
 
+async def test_405_allow_names_every_method_of_the_path(make_client: ClientFactory) -> None:
+    # Routers are included, not flattened: the handler asks every route, as the router does.
+    plugin = recording_module("multi", [])
+    router = APIRouter(prefix="/multi", tags=["multi"])
+
+    @router.get("/items")
+    async def list_items() -> list[str]:
+        return []
+
+    @router.delete("/items", status_code=204)
+    async def delete_items() -> None:
+        return None
+
+    plugin.register_routers = hookimpl(lambda: [Mount(router)])  # type: ignore[attr-defined]
+    async with make_client(["health", "multi"], extra_plugins=[plugin]) as client:
+        response = await client.put("/api/v1/multi/items")
+        health = await client.post("/health")
+    assert response.status_code == 405
+    assert response.headers["content-type"] == "application/problem+json"
+    # Starlette named only the first route's methods: "GET".
+    assert response.headers["allow"] == "GET, DELETE"
+    assert health.headers["allow"] == "GET"
+
+
 async def test_openapi_has_readable_unique_operation_ids(make_client: ClientFactory) -> None:
     async with make_client(["health"]) as client:
         spec = (await client.get("/openapi.json")).json()
