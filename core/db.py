@@ -17,6 +17,8 @@ from sqlalchemy.pool import NullPool
 
 from core.settings import Settings
 
+DEFERRED_BEGIN = "trellis_deferred_begin"
+
 
 def create_engine(settings: Settings) -> AsyncEngine:
     """A pooled engine whose every wait is bounded, so a lost database fails fast and recovers."""
@@ -48,7 +50,7 @@ def _sqlite_engine(url: str, settings: Settings) -> AsyncEngine:
         connect_args={"timeout": settings.db_statement_timeout_ms / 1000},
     )
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+    event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
 
 
@@ -63,14 +65,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(connection: Any) -> None:
+def _sqlite_begin(connection: Any) -> None:
     # A deferred transaction that reads and then writes fails at once with "database is locked"
     # when another writer got there first; taking the write lock up front makes it wait instead.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Reads (see `create_read_sessionmaker`) stay deferred, so they never queue behind writers.
+    deferred = connection.get_execution_options().get(DEFERRED_BEGIN, False)
+    connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for work that only reads: on SQLite they take no write lock up front.
+
+    A write through one still works, but may fail with "database is locked" (a 503) when
+    another writer commits first; on PostgreSQL they are ordinary sessions.
+    """
+    return create_sessionmaker(engine.execution_options(**{DEFERRED_BEGIN: True}))
 
 
 @asynccontextmanager

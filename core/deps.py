@@ -60,9 +60,16 @@ async def get_cache(runtime: RuntimeDep) -> Cache:
 CacheDep = Annotated[Cache, Depends(get_cache)]
 
 
-async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
-    """One transaction per request: committed before the response is sent, else rolled back."""
-    async with runtime.sessions() as session, session.begin():
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def get_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """One transaction per request: committed before the response is sent, else rolled back.
+
+    Safe methods get a read session, which on SQLite does not queue behind writers.
+    """
+    sessions = runtime.read_sessions if request.method in READ_METHODS else runtime.sessions
+    async with sessions() as session, session.begin():
         yield session
 
 
@@ -122,13 +129,18 @@ async def get_current_superuser(principal: CurrentPrincipal) -> Principal:
 CurrentSuperuser = Annotated[Principal, Depends(get_current_superuser)]
 
 
-async def api_rate_limit(
-    request: Request, response: Response, runtime: RuntimeDep, token: BearerToken
-) -> None:
-    """The general API limit, per user when the token is valid, else per client address."""
+async def api_rate_limit(request: Request, response: Response, runtime: RuntimeDep) -> None:
+    """The general API limit, per user when the token is valid, else per client address.
+
+    It reads the Authorization header itself rather than through `bearer_token`, so routes
+    that need no sign-in are not documented as needing one.
+    """
     if runtime.settings.rate_limit_disabled:
         return
-    principal = await _resolve(request, runtime, token) if token else None
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    principal = None
+    if scheme.lower() == "bearer" and token:
+        principal = await _resolve(request, runtime, token)
     client = request.client.host if request.client else "unknown"
     identity = f"user:{principal.id}" if principal else f"ip:{client}"
     rate: Rate = request.app.state.api_rate

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.cache import Cache, create_cache
-from core.db import create_engine, create_sessionmaker, transaction
+from core.db import create_engine, create_read_sessionmaker, create_sessionmaker, transaction
 from core.host import Host
 from core.mail import Mailer, MailSettings, create_mailer
 from core.settings import Settings
@@ -26,6 +26,7 @@ class Runtime:
     host: Host
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    read_sessions: async_sessionmaker[AsyncSession]
     cache: Cache
     secret_key: str
     mailer: Mailer
@@ -39,6 +40,7 @@ class Runtime:
             host=host,
             engine=engine,
             sessions=create_sessionmaker(engine),
+            read_sessions=create_read_sessionmaker(engine),
             cache=create_cache(settings.redis_url, prefix=settings.cache_prefix),
             secret_key=settings.signing_key(),
             mailer=create_mailer(mail or MailSettings(), production=settings.is_production),

@@ -31,7 +31,7 @@ async def principal_from_token(runtime: Runtime, token: str) -> Principal | None
         return None
     if snapshot is None:
         # The request's own transaction is not reachable from here; a short read of our own.
-        async with runtime.sessions() as session:
+        async with runtime.read_sessions() as session:
             snapshot = await load_snapshot(session=session, session_id=claims.session_id)
         await snapshots.remember(
             runtime.cache,

@@ -126,24 +126,32 @@ async def authenticate(
     addresses have accounts. A hash of an outdated cost is upgraded on success.
     """
     rounds = _config(runtime).bcrypt_rounds
-    user = await find_by_email(session=session, email=email)
-    if user is None:
+    # Looked up in a short read of its own, so no connection (nor, on SQLite, the write lock)
+    # is held through the bcrypt check: concurrent logins would otherwise drain the pool.
+    async with runtime.read_sessions() as lookup:
+        found = await find_by_email(session=lookup, email=email)
+    if found is None:
         await verify_dummy(password, rounds=rounds)
         return None
-    checked = user.hashed_password
-    if not await verify_password(password, checked) or not user.is_active:
+    checked = found.hashed_password
+    if not await verify_password(password, checked) or not found.is_active:
         return None
+    upgraded = (
+        await hash_password(password, rounds=rounds)
+        if needs_rehash(checked, rounds=rounds)
+        else None
+    )
     # The check took a bcrypt's time unlocked: a password change, deactivation or deletion
     # committed meanwhile has revoked the sessions it could see, not the one this login is
     # about to open. Lock the row until the caller commits, and confirm nothing changed.
-    current = await _lock_user(session=session, user_id=user.id)
+    current = await _lock_user(session=session, user_id=found.id)
     if current is None or not current.is_active or current.hashed_password != checked:
         return None
-    if needs_rehash(user.hashed_password, rounds=rounds):
-        user.hashed_password = await hash_password(password, rounds=rounds)
-        session.add(user)
+    if upgraded is not None:
+        current.hashed_password = upgraded
+        session.add(current)
         await session.flush()
-    return UserAccount.model_validate(user)
+    return UserAccount.model_validate(current)
 
 
 async def set_password(
@@ -154,8 +162,10 @@ async def set_password(
     Raises UserNotFound for an unknown id.
     """
     check_policy(runtime, new_password, field="new_password")
+    # Hashed before the row is loaded, so the transaction holds no lock through bcrypt.
+    hashed = await hash_password(new_password, rounds=_config(runtime).bcrypt_rounds)
     user = await load_user(session=session, user_id=user_id)
-    user.hashed_password = await hash_password(new_password, rounds=_config(runtime).bcrypt_rounds)
+    user.hashed_password = hashed
     user.updated_at = utcnow()
     session.add(user)
     await session.flush()

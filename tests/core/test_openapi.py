@@ -70,3 +70,13 @@ async def test_a_module_documented_body_is_kept(make_client: ClientFactory) -> N
     # Readiness answers 503 with its own JSON report, not a problem.
     unready = spec["paths"]["/health/ready"]["get"]["responses"]["503"]["content"]
     assert list(unready) == ["application/json"]
+
+
+async def test_only_routes_that_need_a_sign_in_are_documented_as_secured(
+    make_client: ClientFactory,
+) -> None:
+    async with make_client(["users", "auth"], {"users": {"bcrypt_rounds": 4}}) as client:
+        paths = (await client.get("/openapi.json")).json()["paths"]
+    assert "security" not in paths["/api/v1/users"]["post"]
+    assert "security" not in paths["/api/v1/auth/token"]["post"]
+    assert paths["/api/v1/users/me"]["get"]["security"] == [{"OAuth2": []}]

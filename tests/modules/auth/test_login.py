@@ -197,3 +197,21 @@ async def test_a_login_racing_a_password_change_opens_no_session(
 
     late = await racing
     assert late.status_code == 401, late.text
+
+
+async def test_concurrent_logins_never_exhaust_the_database(make_client: ClientFactory) -> None:
+    """bcrypt runs while no connection (nor SQLite's write lock) is held: no 503 under a burst."""
+    scarce = {
+        "db_pool_size": 2,
+        "db_max_overflow": 0,
+        "db_pool_timeout": 1.0,
+        "db_statement_timeout_ms": 1000,
+        "rate_limit_disabled": True,
+    }
+    settings = {"users": {"bcrypt_rounds": 9}}
+    async with make_client(MODULES, settings, settings_override=scarce) as client:
+        await register(client, "ann@example.com")
+        attempts = [login(client, "ann@example.com", "wrong password!") for _ in range(12)]
+        attempts += [login(client, "ann@example.com") for _ in range(12)]
+        statuses = [response.status_code for response in await asyncio.gather(*attempts)]
+    assert statuses == [401] * 12 + [200] * 12
