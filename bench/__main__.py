@@ -57,6 +57,7 @@ def start_server(port: int, workers: int, env: dict[str, str]) -> subprocess.Pop
     if "DATABASE_URL" in env:
         subprocess.run([trellis, "migrate"], env=env, check=True)
     command = [trellis, "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
+    command.append("--no-access-log")
     server = subprocess.Popen(command, env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -17,6 +17,9 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+    access_log: Annotated[
+        bool, typer.Option(help="Log one line per request (costs throughput).")
+    ] = True,
 ) -> None:
     """Serve the API with uvicorn (the embedded SQLite default migrates itself at start-up)."""
     # Fail here with one line rather than inside every uvicorn worker with a traceback.
@@ -36,6 +39,7 @@ def serve(
         port=port,
         workers=None if reload else workers,
         reload=reload,
+        access_log=access_log,
     )
 
 
