@@ -127,13 +127,11 @@ def test_serve_runs_uvicorn_with_the_factory(
 ) -> None:
     calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     monkeypatch.setattr("core.cli.serve.uvicorn.run", lambda *a, **kw: calls.append((a, kw)))
-    result = trellis(sqlite, ["serve", "--port", "9000", "--workers", "2"])
+    result = trellis(sqlite, ["serve", "--port", "9000", "--workers", "2", "--no-access-log"])
     assert result.exit_code == 0, result.output
+    expected = {"host": "127.0.0.1", "port": 9000, "workers": 2, "reload": False}
     assert calls == [
-        (
-            ("core.app:create_app",),
-            {"factory": True, "host": "127.0.0.1", "port": 9000, "workers": 2, "reload": False},
-        )
+        (("core.app:create_app",), {"factory": True, **expected, "access_log": False}),
     ]
 
 
