@@ -26,8 +26,18 @@ def plain_text(value: str) -> str:
     return value
 
 
+def display_name(value: str) -> str:
+    """Trimmed, and with something to show: blanks and invisible format characters are not."""
+    value = plain_text(value).strip()
+    if all(
+        unicodedata.category(char)[0] == "Z" or unicodedata.category(char) == "Cf" for char in value
+    ):
+        raise ValueError("must contain a visible character")
+    return value
+
+
 Email = Annotated[EmailStr, AfterValidator(normalise_email)]
-FullName = Annotated[str, Field(min_length=1, max_length=255), AfterValidator(plain_text)]
+FullName = Annotated[str, Field(min_length=1, max_length=255), AfterValidator(display_name)]
 UserSearch = Annotated[str, Field(max_length=320), AfterValidator(plain_text)]
 # A hard cap only; the configured policy (8..128 by default) is checked by the service.
 Password = Annotated[str, Field(max_length=4096)]

@@ -27,7 +27,7 @@ def _fields(response: Any) -> list[str]:
 
 async def test_register_returns_the_user_without_the_hash(users_client: UsersClient) -> None:
     async with users_client() as client:
-        user = await register(client, "  Ada@Example.COM ", full_name="Ada Lovelace")
+        user = await register(client, "  Ada@Example.COM ", full_name=" Ada Lovelace ")
         me = await client.get(ME, headers=token_for(user))
     assert user["email"] == "ada@example.com"
     assert user["full_name"] == "Ada Lovelace"
@@ -84,6 +84,8 @@ async def test_registration_can_be_switched_off(users_client: UsersClient) -> No
         ({"email": "a@example.com", "password": "lone \ud800 surrogate"}, "password"),
         ({"email": "a@example.com", "password": PASSWORD, "full_name": "a\x00b"}, "full_name"),
         ({"email": "a@example.com", "password": PASSWORD, "full_name": "\udfff"}, "full_name"),
+        ({"email": "a@example.com", "password": PASSWORD, "full_name": "   "}, "full_name"),
+        ({"email": "a@example.com", "password": PASSWORD, "full_name": "\ufeff "}, "full_name"),
         ({"email": "a@example.com"}, "password"),
         ({"email": "a@example.com", "password": PASSWORD, "is_superuser": True}, "is_superuser"),
     ],
