@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -18,6 +19,9 @@ from sqlalchemy.pool import NullPool
 from core.settings import Settings
 
 DEFERRED_BEGIN = "trellis_deferred_begin"
+COMMIT_ACTIONS = "trellis.on_commit"
+ROLLBACK_ACTIONS = "trellis.on_rollback"
+log = logging.getLogger("trellis.db")
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -88,6 +92,40 @@ def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSes
 
 @asynccontextmanager
 async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """A session whose work commits when the block succeeds and rolls back when it raises."""
-    async with sessions() as session, session.begin():
-        yield session
+    """A session whose work commits when the block succeeds and rolls back when it raises.
+
+    Actions registered with `on_commit` / `on_rollback` run once the outcome is known.
+    """
+    async with sessions() as session:
+        try:
+            async with session.begin():
+                yield session
+        except BaseException:
+            await _settle(session, ROLLBACK_ACTIONS)
+            raise
+        await _settle(session, COMMIT_ACTIONS)
+
+
+def on_commit(session: AsyncSession, action: Callable[[], Awaitable[None]]) -> None:
+    """Run `action` after this session's transaction commits (not at all if it rolls back).
+
+    For side effects outside the database that must not run ahead of the data, such as
+    granting rights cached elsewhere.
+    """
+    session.info.setdefault(COMMIT_ACTIONS, []).append(action)
+
+
+def on_rollback(session: AsyncSession, action: Callable[[], Awaitable[None]]) -> None:
+    """Run `action` if this session's transaction rolls back, to undo work done ahead of it."""
+    session.info.setdefault(ROLLBACK_ACTIONS, []).append(action)
+
+
+async def _settle(session: AsyncSession, kind: str) -> None:
+    actions = session.info.pop(kind, [])
+    session.info.pop(COMMIT_ACTIONS, None)
+    session.info.pop(ROLLBACK_ACTIONS, None)
+    for action in actions:
+        try:
+            await action()
+        except Exception:  # the transaction's outcome stands; one failed follow-up must not hide it
+            log.exception("a %s action failed", kind)

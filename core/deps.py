@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.cache import Cache
+from core.db import transaction
 from core.errors import ProblemError
 from core.ratelimit import Rate, consume
 from core.records import Principal, PrincipalResolver
@@ -69,7 +70,7 @@ async def get_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[As
     Safe methods get a read session, which on SQLite does not queue behind writers.
     """
     sessions = runtime.read_sessions if request.method in READ_METHODS else runtime.sessions
-    async with sessions() as session, session.begin():
+    async with transaction(sessions) as session:
         yield session
 
 

@@ -1,19 +1,24 @@
 """Login sessions in the database, and keeping the cached snapshots in step with them.
 
-Revocations write the cache markers inside the caller's transaction, before it commits:
-should the transaction roll back, a session is refused for one access-token lifetime at
-worst (fail closed), whereas writing after the commit could let a just-revoked token through.
+Cached state only ever loses rights ahead of the commit: revocation markers and lowered
+rights are written inside the caller's transaction, before it commits, since writing after
+the commit could let a just-revoked token through. Rights are granted only once the commit
+has landed, and a rollback drops the snapshots it touched, so the next request reloads the
+truth from the database.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from functools import partial
 from uuid import UUID
 
 from sqlalchemy import Update, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from core.db import on_commit, on_rollback
 from core.runtime import Runtime
 from core.timestamps import utcnow
 from modules.auth import snapshots
@@ -84,14 +89,17 @@ async def refresh_user_snapshots(*, runtime: Runtime, session: AsyncSession, use
     if user is None or not user.is_active:
         await revoke_user_sessions(runtime=runtime, session=session, user_id=user_id)
         return
-    live = await active_sessions(session=session, user_id=user_id)
-    config = runtime.settings_for(AuthConfig)
-    await snapshots.overwrite(
-        runtime.cache,
-        session_ids=[row.id for row in live],
-        snapshot=snapshot_of(user),
-        ttl=config.snapshot_ttl,
-    )
+    ids = [row.id for row in await active_sessions(session=session, user_id=user_id)]
+    updated = snapshot_of(user)
+    ttl = runtime.settings_for(AuthConfig).snapshot_ttl
+    lowered = replace(updated, is_superuser=False)
+    await snapshots.overwrite(runtime.cache, session_ids=ids, snapshot=lowered, ttl=ttl)
+    if updated != lowered:
+        on_commit(
+            session,
+            partial(snapshots.overwrite, runtime.cache, session_ids=ids, snapshot=updated, ttl=ttl),
+        )
+    on_rollback(session, partial(snapshots.forget, runtime.cache, session_ids=ids))
 
 
 async def _revoke(*, runtime: Runtime, session: AsyncSession, query: Update) -> list[UUID]:
@@ -105,4 +113,5 @@ async def _revoke(*, runtime: Runtime, session: AsyncSession, query: Update) -> 
     await snapshots.overwrite(
         runtime.cache, session_ids=ids, snapshot=REVOKED, ttl=config.snapshot_ttl
     )
+    on_rollback(session, partial(snapshots.forget, runtime.cache, session_ids=ids))
     return ids

@@ -90,6 +90,13 @@ async def overwrite(
     await asyncio.gather(*(cache.set(session_key(sid), value, ttl=ttl) for sid in session_ids))
 
 
+async def forget(cache: Cache, *, session_ids: Iterable[UUID]) -> None:
+    """Drop these snapshots, so the next request reloads the sessions from the database."""
+    keys = [session_key(sid) for sid in session_ids]
+    if keys:
+        await cache.delete(*keys)
+
+
 async def deny(cache: Cache, *, jti: str, ttl: float) -> None:
     """Refuse one access token until it would have expired anyway."""
     await cache.set(deny_key(jti), "1", ttl=max(1.0, ttl))

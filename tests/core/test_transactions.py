@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from core.app import create_app
+from core.db import on_commit, on_rollback
 from core.runtime import Runtime
 from core.settings import Settings
 from core.testing import plugins, running
@@ -48,3 +50,29 @@ async def test_the_commit_happens_before_the_response_is_sent(settings: Settings
     async with running(app):
         await app(scope, receive, send)
     assert seen_at_response_start == [1]
+
+
+async def test_commit_and_rollback_actions_run_only_for_their_outcome(settings: Settings) -> None:
+    app = create_app(settings, plugins=plugins(["health"]))
+    runtime: Runtime = app.state.runtime
+    journal: list[str] = []
+
+    async def note(text: str) -> None:
+        journal.append(text)
+
+    async with runtime.transaction() as session:
+        on_commit(session, lambda: note("committed"))
+        on_rollback(session, lambda: note("rolled back"))
+    assert journal == ["committed"]
+
+    async def failing_work() -> None:
+        async with runtime.transaction() as session:
+            on_commit(session, lambda: note("committed"))
+            on_rollback(session, lambda: note("rolled back"))
+            raise RuntimeError("the work failed")
+
+    journal.clear()
+    with pytest.raises(RuntimeError, match="the work failed"):
+        await failing_work()
+    assert journal == ["rolled back"]
+    await runtime.close()
