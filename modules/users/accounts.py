@@ -12,10 +12,10 @@ from sqlmodel import col, select
 
 from core.runtime import Runtime
 from core.timestamps import utcnow
-from modules.users.exceptions import EmailTaken, LastSuperuser, WrongPassword
+from modules.users.exceptions import EmailTaken, LastSuperuser, UserNotFound, WrongPassword
 from modules.users.models import User
 from modules.users.passwords import check_policy, verify_password
-from modules.users.service import set_password
+from modules.users.service import lock_user, set_password
 
 
 async def _refuse_losing_last_superuser(*, session: AsyncSession, user: User) -> None:
@@ -80,6 +80,10 @@ async def change_password(
 
 async def delete_user(*, runtime: Runtime, session: AsyncSession, user: User) -> None:
     """Emit user_deleted while the row still exists, then delete it."""
+    # Locked first: of two deletions racing, the second finds no row (404) rather than
+    # announcing user_deleted a second time.
+    if await lock_user(session=session, user_id=user.id) is None:
+        raise UserNotFound("No user has this id.")
     await _refuse_losing_last_superuser(session=session, user=user)
     await runtime.host.user_deleted(runtime, session, user.id)
     await session.delete(user)

@@ -35,7 +35,7 @@ async def find_by_email(*, session: AsyncSession, email: str) -> User | None:
     return (await session.execute(statement)).scalars().first()
 
 
-async def _lock_user(*, session: AsyncSession, user_id: UUID) -> User | None:
+async def lock_user(*, session: AsyncSession, user_id: UUID) -> User | None:
     """The row as last committed, locked until the transaction ends (PostgreSQL)."""
     statement = (
         select(User)
@@ -144,7 +144,7 @@ async def authenticate(
     # The check took a bcrypt's time unlocked: a password change, deactivation or deletion
     # committed meanwhile has revoked the sessions it could see, not the one this login is
     # about to open. Lock the row until the caller commits, and confirm nothing changed.
-    current = await _lock_user(session=session, user_id=found.id)
+    current = await lock_user(session=session, user_id=found.id)
     if current is None or not current.is_active or current.hashed_password != checked:
         return None
     if upgraded is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from uuid import UUID
 
 from core.host import Host
@@ -81,3 +82,18 @@ async def test_mark_verified_emits_once(settings: Settings) -> None:
         Event("created", user.id),
         Event("updated", user.id, frozenset({"is_verified"})),
     ]
+
+
+async def test_racing_deletions_announce_the_deletion_once(users_client: UsersClient) -> None:
+    recorder = EventRecorder()
+    async with users_client(recorder=recorder) as client:
+        user = await register(client, "gone@example.com")
+        headers = token_for(user)
+        responses = await asyncio.gather(
+            *(client.delete(f"{USERS}/me", headers=headers) for _ in range(5))
+        )
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses.count(204) == 1
+    assert set(statuses) <= {204, 401, 404}
+    deletions = [event for event in recorder.of(UUID(user["id"])) if event.name == "deleted"]
+    assert len(deletions) == 1
