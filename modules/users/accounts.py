@@ -6,16 +6,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from core.runtime import Runtime
 from core.timestamps import utcnow
-from modules.users.exceptions import EmailTaken, LastSuperuser, UserNotFound, WrongPassword
+from modules.users.exceptions import LastSuperuser, UserNotFound, WrongPassword
 from modules.users.models import User
 from modules.users.passwords import check_policy, verify_password
-from modules.users.service import lock_user, set_password
+from modules.users.service import lock_user, save_unique_email, set_password
 
 
 async def _refuse_losing_last_superuser(*, session: AsyncSession, user: User) -> None:
@@ -53,12 +52,7 @@ async def update_user(
     for name in changed:
         setattr(user, name, updates[name])
     user.updated_at = utcnow()
-    try:
-        async with session.begin_nested():
-            session.add(user)
-            await session.flush()
-    except IntegrityError:
-        raise EmailTaken("An account with this email already exists.") from None
+    await save_unique_email(session=session, user=user)
     await runtime.host.user_updated(runtime, session, user.id, frozenset(changed))
     return user
 

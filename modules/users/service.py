@@ -54,16 +54,14 @@ async def load_user(*, session: AsyncSession, user_id: UUID) -> User:
     return user
 
 
-async def insert_user(*, runtime: Runtime, session: AsyncSession, user: User) -> User:
-    """Insert in a savepoint; the unique index, not a prior read, decides duplicates."""
+async def save_unique_email(*, session: AsyncSession, user: User) -> None:
+    """Flush `user` in a savepoint; the unique index, not a prior read, decides EmailTaken."""
     try:
         async with session.begin_nested():
             session.add(user)
             await session.flush()
     except IntegrityError:
         raise EmailTaken("An account with this email already exists.") from None
-    await runtime.host.user_created(runtime, session, user.id)
-    return user
 
 
 async def create_user(
@@ -86,7 +84,9 @@ async def create_user(
         is_superuser=is_superuser,
         is_verified=is_verified,
     )
-    return await insert_user(runtime=runtime, session=session, user=user)
+    await save_unique_email(session=session, user=user)
+    await runtime.host.user_created(runtime, session, user.id)
+    return user
 
 
 async def register(*, runtime: Runtime, session: AsyncSession, data: UserCreate) -> User:
