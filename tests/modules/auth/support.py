@@ -86,6 +86,17 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+async def deactivate(client: httpx.AsyncClient, user_id: str, *, admin_email: str) -> None:
+    """Switch the account off as the administrator would, through the users API."""
+    admin = await tokens(client, admin_email)
+    response = await client.patch(
+        f"/api/v1/users/{user_id}",
+        json={"is_active": False},
+        headers=bearer(admin["access_token"]),
+    )
+    assert response.status_code == 200, response.text
+
+
 async def me_status(client: httpx.AsyncClient, token: str) -> int:
     return (await client.get(ME, headers=bearer(token))).status_code
 

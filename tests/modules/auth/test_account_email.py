@@ -8,7 +8,6 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from email.message import EmailMessage
-from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
@@ -28,9 +27,11 @@ from .support import (
     PASSWORD,
     app_and_client,
     bearer,
+    deactivate,
     login,
     module_settings,
     refresh,
+    register,
     runtime_of,
     tokens,
 )
@@ -66,13 +67,6 @@ def sink(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpSink]:
 async def client(make_client: ClientFactory, sink: SmtpSink) -> AsyncIterator[httpx.AsyncClient]:
     async with make_client(MODULES, module_settings()) as client:
         yield client
-
-
-async def register(client: httpx.AsyncClient, email: str) -> dict[str, Any]:
-    response = await client.post("/api/v1/users", json={"email": email, "password": PASSWORD})
-    assert response.status_code == 201, response.text
-    user: dict[str, Any] = response.json()
-    return user
 
 
 def link_token(message: EmailMessage, path: str) -> str:
@@ -175,14 +169,7 @@ async def test_unknown_and_inactive_addresses_get_the_same_answer_and_no_mail(
     with_admin: str, client: httpx.AsyncClient, sink: SmtpSink
 ) -> None:  # with_admin first: the superuser is created when the app starts
     await register(client, "ann@example.com")
-    gone = await register(client, "gone@example.com")
-    admin = await tokens(client, with_admin)
-    deactivated = await client.patch(
-        f"/api/v1/users/{gone['id']}",
-        json={"is_active": False},
-        headers=bearer(admin["access_token"]),
-    )
-    assert deactivated.status_code == 200
+    await deactivate(client, await register(client, "gone@example.com"), admin_email=with_admin)
 
     unknown = await client.post(FORGOT, json={"email": "nobody@example.com"})
     inactive = await client.post(FORGOT, json={"email": "gone@example.com"})

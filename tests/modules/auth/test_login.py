@@ -17,6 +17,7 @@ from .support import (
     TOKEN_URL,
     bearer,
     claims_of,
+    deactivate,
     login,
     module_settings,
     register,
@@ -55,13 +56,7 @@ async def test_failures_are_indistinguishable(make_client: ClientFactory, with_a
     async with make_client(MODULES, module_settings()) as client:
         await register(client, "ann@example.com")
         inactive_id = await register(client, "ina@example.com")
-        admin = await tokens(client, with_admin)
-        patched = await client.patch(
-            f"/api/v1/users/{inactive_id}",
-            json={"is_active": False},
-            headers=bearer(admin["access_token"]),
-        )
-        assert patched.status_code == 200
+        await deactivate(client, inactive_id, admin_email=with_admin)
         wrong = await login(client, "ann@example.com", "not the password")
         unknown = await login(client, "nobody@example.com", PASSWORD)
         inactive = await login(client, "ina@example.com", PASSWORD)
