@@ -1,27 +1,23 @@
 """Per-module Alembic branches: build the config from the plugin host and run it async.
 
-Every function here is what a `trellis migrate` / `trellis migrations` command, or start-up,
-calls; `migrations/env.py` only runs what they ask for on the connection they hand it.
+Every function here is what a `trellis migrate` / `trellis migrations status` command, or
+start-up, calls (writing a revision is `core.revisions`); `migrations/env.py` only runs what
+they ask for on the connection they hand it.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import re
-import subprocess
-import sys
 from argparse import Namespace
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from alembic import command
-from alembic.autogenerate import produce_migrations
 from alembic.config import Config
-from alembic.operations.ops import MigrationScript
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
@@ -37,7 +33,6 @@ from core.runtime import Runtime
 log = logging.getLogger("trellis.migrate")
 MIGRATIONS_DIR = Path(migrations.__file__).parent
 CORE_BRANCH = "core"
-CORE_BASE = "core_0001"  # creates nothing; every module's first revision depends on it
 # Any constant works; it only has to be the same for every Trellis process on one database.
 PG_LOCK_KEY = 0x7472656C6C6973
 T = TypeVar("T")
@@ -250,97 +245,6 @@ def _branch_target(script: ScriptDirectory, module: str, to: str) -> str:
 def _branch_of(script: ScriptDirectory, revision: str) -> str:
     labels = script.get_revision(revision).branch_labels
     return min(labels) if labels else revision
-
-
-# --- authoring ------------------------------------------------------------------------------
-
-
-async def new_revision(
-    runtime: Runtime, module: str, message: str, *, allow_empty: bool = False
-) -> Path | None:
-    """Autogenerate the module's next revision from its tables into its own folder.
-
-    Compares the module's models with the database, which must have the module (and what it
-    requires) at head. The first revision opens the branch: `branch_labels = (module,)`,
-    `depends_on` the core base and the heads of required modules. Returns the new file, or
-    None when nothing changed and `allow_empty` is false.
-    """
-    host = runtime.host
-    folders = host.migration_dirs()
-    if module not in folders:
-        raise ConfigError(f"{module!r} is not an enabled module with a register_migrations folder")
-    folders[module].mkdir(parents=True, exist_ok=True)
-    config = alembic_config(host, scoped_tables=set(host.table_names().get(module, [])))
-    config.set_main_option("revision_environment", "true")
-    requires = [name for name in host.installed[module].info.requires if name in folders]
-
-    def work(connection: Connection) -> Path | None:
-        config.attributes["connection"] = connection
-        behind = behind_branches(config, connection, [CORE_BRANCH, *requires, module])
-        if behind:
-            raise SchemaBehind(
-                f"the database is behind for: {', '.join(behind)}; run `trellis migrate` first"
-            )
-        script = ScriptDirectory.from_config(config)
-        heads = branch_heads(script)
-        needed = [heads[name] for name in requires if name in heads]
-        options: dict[str, Any]
-        if module in heads:
-            ancestors = {rev.revision for rev in script.iterate_revisions(heads[module], "base")}
-            extra = [rev for rev in needed if rev not in ancestors]
-            options = {"head": f"{module}@head", "depends_on": extra or None}
-        else:
-            options = {"head": "base", "branch_label": module, "depends_on": [CORE_BASE, *needed]}
-        written = command.revision(
-            config,
-            message,
-            rev_id=_next_rev_id(script, module),
-            version_path=str(folders[module]),
-            process_revision_directives=_autogenerate(allow_empty=allow_empty),
-            **options,
-        )
-        scripts = written if isinstance(written, list) else [written]
-        return _tidy(Path(scripts[0].path)) if scripts and scripts[0] else None
-
-    return await run_locked(runtime.engine, work)
-
-
-def _tidy(path: Path) -> Path:
-    """Lint-fix and format the new file as the repository does, when ruff (dev) is installed."""
-    if importlib.util.find_spec("ruff"):
-        for args in (["check", "--fix", "--quiet"], ["format", "--quiet"]):
-            subprocess.run([sys.executable, "-m", "ruff", *args, str(path)], check=False)  # noqa: S603
-    return path
-
-
-def _next_rev_id(script: ScriptDirectory, module: str) -> str:
-    """`<module>_0001`, `<module>_0002`, ...: readable and unique across branches."""
-    numbers = [
-        int(match.group(1))
-        for rev in script.walk_revisions()
-        if (match := re.fullmatch(rf"{re.escape(module)}_(\d+)", rev.revision))
-    ]
-    return f"{module}_{max(numbers, default=0) + 1:04d}"
-
-
-def _autogenerate(*, allow_empty: bool) -> Callable[[MigrationContext, Any, list[Any]], None]:
-    """Fill the new revision with the differences; `env.py` scopes them to the module's tables.
-
-    Alembic's own `autogenerate=True` insists the database be at *every* head, including
-    those of installed modules that are disabled; this compares without that check.
-    """
-
-    def process(context: MigrationContext, _revision: Any, directives: list[Any]) -> None:
-        script: MigrationScript = directives[0]
-        produced = produce_migrations(context, context.opts["target_metadata"])
-        changes = produced.upgrade_ops_list
-        if all(ops.is_empty() for ops in changes) and not allow_empty:
-            directives.clear()
-            return
-        script.upgrade_ops = changes
-        script.downgrade_ops = produced.downgrade_ops_list
-
-    return process
 
 
 # --- start-up -------------------------------------------------------------------------------

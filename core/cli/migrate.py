@@ -11,6 +11,7 @@ import typer
 from core import migrate as schema
 from core.cli.context import fail, open_runtime
 from core.cli.table import format_table
+from core.revisions import new_revision
 
 migrations = typer.Typer(
     name="migrations", help="Inspect and write module migrations.", no_args_is_help=True
@@ -74,7 +75,7 @@ def new(
 
     async def run() -> Path | None:
         async with open_runtime(check_schema=False) as runtime:
-            return await schema.new_revision(runtime, module, message, allow_empty=empty)
+            return await new_revision(runtime, module, message, allow_empty=empty)
 
     written = asyncio.run(run())
     if written is None:
