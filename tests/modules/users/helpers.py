@@ -17,6 +17,7 @@ ADMIN_EMAIL = "root@example.com"
 ADMIN_PASSWORD = "root-password-1"
 PASSWORD = "correct horse battery"
 FAST: dict[str, Any] = {"bcrypt_rounds": 4}
+USERS = "/api/v1/users"
 
 
 async def admin_headers(runtime: Runtime) -> dict[str, str]:
@@ -31,7 +32,7 @@ async def register(
     client: httpx.AsyncClient, email: str, password: str = PASSWORD, **extra: Any
 ) -> dict[str, Any]:
     body = {"email": email, "password": password, **extra}
-    response = await client.post("/api/v1/users", json=body)
+    response = await client.post(USERS, json=body)
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     return created
@@ -39,3 +40,15 @@ async def register(
 
 def token_for(user: Mapping[str, Any]) -> dict[str, str]:
     return fake_auth.bearer(UUID(str(user["id"])))
+
+
+async def promote(
+    client: httpx.AsyncClient, admin: Mapping[str, str], email: str
+) -> dict[str, Any]:
+    """Register `email` and make it a superuser, as the administrator `admin`."""
+    user = await register(client, email)
+    response = await client.patch(
+        f"{USERS}/{user['id']}", headers=admin, json={"is_superuser": True}
+    )
+    assert response.status_code == 200, response.text
+    return user

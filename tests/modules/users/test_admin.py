@@ -11,9 +11,7 @@ from core.runtime import Runtime
 
 from .conftest import UsersClient
 from .fake_auth import bearer
-from .helpers import ADMIN_EMAIL, admin_headers, register, token_for
-
-USERS = "/api/v1/users"
+from .helpers import ADMIN_EMAIL, USERS, admin_headers, promote, register, token_for
 
 
 async def test_list_paginates_and_filters(users_client: UsersClient, runtime: Runtime) -> None:
@@ -157,8 +155,7 @@ async def test_with_a_second_superuser_one_may_step_down(
 ) -> None:
     async with users_client() as client:
         admin = await admin_headers(runtime)
-        other = await register(client, "deputy@example.com")
-        await client.patch(f"{USERS}/{other['id']}", headers=admin, json={"is_superuser": True})
+        other = await promote(client, admin, "deputy@example.com")
         deputy = token_for(other)
         me = (await client.get(f"{USERS}/me", headers=admin)).json()
         demoted = await client.patch(
@@ -178,8 +175,7 @@ async def test_two_superusers_stepping_down_at_once_leave_one(
 ) -> None:
     async with users_client() as client:
         admin = await admin_headers(runtime)
-        other = await register(client, "deputy@example.com")
-        await client.patch(f"{USERS}/{other['id']}", headers=admin, json={"is_superuser": True})
+        other = await promote(client, admin, "deputy@example.com")
         me = (await client.get(f"{USERS}/me", headers=admin)).json()
         results = await asyncio.gather(
             client.patch(f"{USERS}/{me['id']}", headers=admin, json={"is_superuser": False}),

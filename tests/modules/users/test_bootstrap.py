@@ -18,9 +18,7 @@ from modules.users.bootstrap import ensure_superuser
 from modules.users.cli import build_cli
 
 from .conftest import UsersClient
-from .helpers import ADMIN_EMAIL, ADMIN_PASSWORD, FAST, admin_headers
-
-USERS = "/api/v1/users"
+from .helpers import ADMIN_EMAIL, ADMIN_PASSWORD, FAST, USERS, admin_headers
 
 
 async def test_bootstrap_twice_creates_one_superuser(

@@ -14,9 +14,7 @@ from modules.users.service import create_user
 
 from .conftest import UsersClient
 from .events import Event, EventRecorder
-from .helpers import FAST, PASSWORD, admin_headers, register, token_for
-
-USERS = "/api/v1/users"
+from .helpers import FAST, PASSWORD, USERS, admin_headers, register, token_for
 
 
 async def test_every_change_is_announced(users_client: UsersClient, runtime: Runtime) -> None:

@@ -14,9 +14,8 @@ from modules.users import authenticate
 
 from .conftest import UsersClient
 from .fake_auth import bearer
-from .helpers import PASSWORD, admin_headers, register, token_for
+from .helpers import PASSWORD, USERS, admin_headers, register, token_for
 
-USERS = "/api/v1/users"
 ME = f"{USERS}/me"
 JSON = {"content-type": "application/json"}
 
