@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from core.cache import CacheUnavailable
 from core.errors import ProblemError, install_error_handlers, problem_response
 from core.middleware import install_middleware
+from core.testing import running
 
 PROBLEM = "application/problem+json"
 NOT_AN_OBJECT = "The request body must be a JSON object, sent as application/json."
@@ -95,8 +96,7 @@ _EXCEPTIONS: dict[str, Exception] = {
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=build_app(), raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with running(build_app()) as client:
         yield client
 
 
@@ -233,8 +233,7 @@ async def test_broken_multipart_keeps_its_own_400(client: httpx.AsyncClient) -> 
 async def test_lone_surrogate_reaching_the_handler_still_encodes() -> None:
     # Without InputSanityMiddleware the surrogate reaches validation; FastAPI's own
     # handler echoes it as `input` and fails to encode (a 500).
-    transport = httpx.ASGITransport(app=build_app(with_middleware=False))
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with running(build_app(with_middleware=False)) as client:
         response = await client.post(
             "/signup",
             content=b'{"name": "x", "password": "\\ud800", "tags": {"\\udc00": "x"}}',

@@ -17,6 +17,7 @@ from core.middleware import (
     install_middleware,
     request_id_var,
 )
+from core.testing import running
 
 PROBLEM = "application/problem+json"
 JSON = {"content-type": "application/json"}
@@ -59,8 +60,7 @@ def build_app() -> FastAPI:
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=build_app(), raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with running(build_app()) as client:
         yield client
 
 
