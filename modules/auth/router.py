@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Response, status
@@ -18,13 +17,12 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 (a URL, not a secret)
 # RFC 6749 §5.1: responses carrying tokens must not be cached.
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-_problem: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 
 @router.post(
     "/token",
     response_model=TokenPair,
-    responses={401: {"description": "Invalid credentials", **_problem}, 429: _problem},
+    responses={401: {"description": "Invalid credentials"}, 429: {}},
 )
 async def token(
     form: PasswordForm,
@@ -48,7 +46,7 @@ async def token(
 @router.post(
     "/refresh",
     response_model=TokenPair,
-    responses={401: {"description": "Invalid refresh token", **_problem}},
+    responses={401: {"description": "Invalid refresh token"}},
 )
 async def refresh(
     body: RefreshRequest, runtime: RuntimeDep, session: SessionDep, response: Response
@@ -84,7 +82,7 @@ async def list_sessions(principal: CurrentPrincipal, session: SessionDep) -> Ses
 @router.delete(
     "/sessions/{session_id}",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={404: {"description": "No such active session of the caller", **_problem}},
+    responses={404: {"description": "No such active session of the caller"}},
 )
 async def delete_session(
     session_id: UUID, principal: CurrentPrincipal, runtime: RuntimeDep, session: SessionDep

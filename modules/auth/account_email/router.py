@@ -19,11 +19,9 @@ from modules.auth.dependencies import ClientDep
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
-_problem: dict[str, Any] = {"content": {"application/problem+json": {}}}
-_bad_link: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Invalid, expired or used link", **_problem}
-}
-_limited: dict[int | str, dict[str, Any]] = {429: {"description": "Too many requests", **_problem}}
+# Documented for generated clients; the core makes every error body problem+json.
+_bad_link: dict[int | str, dict[str, Any]] = {400: {"description": "Invalid, expired or used link"}}
+_limited: dict[int | str, dict[str, Any]] = {429: {"description": "Too many requests"}}
 MAYBE_SENT = Accepted(detail="If an account uses this address, a message is on its way.")
 
 
@@ -54,7 +52,7 @@ async def reset_password(body: PasswordReset, runtime: RuntimeDep, session: Sess
     "/verify/request",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=Accepted,
-    responses={409: {"description": "Already verified", **_problem}, **_limited},
+    responses={409: {"description": "Already verified"}, **_limited},
 )
 async def request_verification(
     principal: CurrentPrincipal, client: ClientDep, runtime: RuntimeDep, session: SessionDep
