@@ -105,8 +105,3 @@ def _openapi_builder(app: FastAPI) -> Callable[[], dict[str, Any]]:
         return schema
 
     return openapi
-
-
-def host_of(app: FastAPI) -> Host:
-    runtime: Runtime = app.state.runtime
-    return runtime.host
