@@ -26,10 +26,17 @@ from starlette.routing import Match
 
 from core.cache import CacheUnavailable
 
-__all__ = ["ProblemError", "ProblemResponse", "install_error_handlers", "problem_response"]
+__all__ = [
+    "PROBLEM_MEDIA_TYPE",
+    "ProblemError",
+    "ProblemResponse",
+    "install_error_handlers",
+    "problem_response",
+]
 
 logger = logging.getLogger("trellis.errors")
 
+PROBLEM_MEDIA_TYPE = "application/problem+json"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _UNAVAILABLE_DETAIL = "A backing service is temporarily unavailable. Please retry shortly."
 _UNEXPECTED_DETAIL = "An unexpected error occurred."
@@ -76,7 +83,7 @@ class ProblemError(Exception):
 class ProblemResponse(JSONResponse):
     """A JSON response with the problem media type."""
 
-    media_type = "application/problem+json"
+    media_type = PROBLEM_MEDIA_TYPE
 
 
 def problem_response(

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.errors import PROBLEM_MEDIA_TYPE
+
 __all__ = ["document_problems"]
 
-PROBLEM_MEDIA_TYPE = "application/problem+json"
 _REF = "#/components/schemas/"
 
 _PROBLEM: dict[str, Any] = {
