@@ -46,6 +46,23 @@ async def _ready_status(client: httpx.AsyncClient) -> tuple[int, dict[str, str]]
     return response.status_code, {k: v["status"] for k, v in response.json()["checks"].items()}
 
 
+async def _assert_readiness_follows(
+    make_client: ClientFactory, relay: TcpRelay, settings_override: dict[str, str], check: str
+) -> None:
+    """Ready, then 503 naming `check` while the relay is cut, then ready again once restored."""
+    try:
+        async with make_client(["health"], settings_override=settings_override) as client:
+            assert await _ready_status(client) == (200, ALL_OK)
+            await relay.stop()
+            status, checks = await _ready_status(client)
+            assert status == 503
+            assert checks[check] in {"error", "timeout"}
+            await relay.start()
+            assert await _ready_status(client) == (200, ALL_OK)
+    finally:
+        await relay.stop()
+
+
 async def test_readiness_follows_the_database_down_and_back(
     make_client: ClientFactory, backend: Backend
 ) -> None:
@@ -55,19 +72,7 @@ async def test_readiness_follows_the_database_down_and_back(
     relay = TcpRelay(url.host or "127.0.0.1", url.port or 5432)
     await relay.start()
     through_relay = url.set(host="127.0.0.1", port=relay.port).render_as_string(False)
-    try:
-        async with make_client(
-            ["health"], settings_override={"database_url": through_relay}
-        ) as client:
-            assert await _ready_status(client) == (200, ALL_OK)
-            await relay.stop()
-            status, checks = await _ready_status(client)
-            assert status == 503
-            assert checks["database"] in {"error", "timeout"}
-            await relay.start()
-            assert await _ready_status(client) == (200, ALL_OK)
-    finally:
-        await relay.stop()
+    await _assert_readiness_follows(make_client, relay, {"database_url": through_relay}, "database")
 
 
 async def test_readiness_follows_redis_down_and_back(
@@ -79,16 +84,4 @@ async def test_readiness_follows_redis_down_and_back(
     relay = TcpRelay(parts.hostname or "127.0.0.1", parts.port or 6379)
     await relay.start()
     through_relay = f"redis://127.0.0.1:{relay.port}{parts.path or '/0'}"
-    try:
-        async with make_client(
-            ["health"], settings_override={"redis_url": through_relay}
-        ) as client:
-            assert await _ready_status(client) == (200, ALL_OK)
-            await relay.stop()
-            status, checks = await _ready_status(client)
-            assert status == 503
-            assert checks["cache"] in {"error", "timeout"}
-            await relay.start()
-            assert await _ready_status(client) == (200, ALL_OK)
-    finally:
-        await relay.stop()
+    await _assert_readiness_follows(make_client, relay, {"redis_url": through_relay}, "cache")
