@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from importlib.metadata import version
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -25,7 +26,7 @@ from core.runtime import Runtime
 from core.settings import Settings
 
 log = logging.getLogger("trellis")
-VERSION = "0.1.0"
+VERSION = version("trellis")  # one source of truth: pyproject.toml
 
 
 def create_app(
