@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from uuid import UUID
 
+import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -14,6 +15,7 @@ from modules.auth import sessions
 from modules.auth.account_email import service as account_email
 from modules.auth.account_email.models import ActionToken
 from modules.auth.account_email.router import router as account_email_router
+from modules.auth.cli import build_cli
 from modules.auth.config import AuthConfig
 from modules.auth.models import AuthSession, RefreshToken
 from modules.auth.resolver import principal_from_token
@@ -51,6 +53,11 @@ def register_routers() -> list[Mount]:
 @hookimpl
 def register_migrations() -> Path:
     return Path(__file__).parent / "migrations"
+
+
+@hookimpl
+def register_commands() -> list[typer.Typer]:
+    return [build_cli()]
 
 
 @hookimpl
