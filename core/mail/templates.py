@@ -1,5 +1,8 @@
 """Mail bodies from `templates/<name>.txt` and `.html`, filled with `string.Template`.
 
+The `templates/` folder is the core's own, or that of the package a module names, so a
+module keeps the mails only it sends beside its code.
+
 Deliberately tiny: `$name` placeholders, values HTML-escaped in the HTML part, unknown
 placeholders left as they are rather than failing a send.
 """
@@ -23,19 +26,22 @@ class Rendered:
 
 
 @cache
-def _load(name: str, suffix: str) -> Template | None:
-    resource = files("core.mail") / "templates" / f"{name}.{suffix}"
+def _load(package: str, name: str, suffix: str) -> Template | None:
+    resource = files(package) / "templates" / f"{name}.{suffix}"
     return Template(resource.read_text("utf-8")) if resource.is_file() else None
 
 
-def render(name: str, **values: str) -> Rendered:
-    """Both bodies of template `name`; the `.txt` one must exist, the `.html` one may not."""
+def render(name: str, *, package: str = "core.mail", **values: str) -> Rendered:
+    """Both bodies of template `name` in `package`'s `templates/` folder.
+
+    The `.txt` one must exist, the `.html` one may not.
+    """
     if not _NAME.match(name):
         raise ValueError(f"invalid template name {name!r}")
-    text = _load(name, "txt")
+    text = _load(package, name, "txt")
     if text is None:
         raise LookupError(f"no mail template {name!r}")
-    markup = _load(name, "html")
+    markup = _load(package, name, "html")
     escaped = {key: html.escape(value) for key, value in values.items()}
     return Rendered(
         text=text.safe_substitute(values),

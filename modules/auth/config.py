@@ -35,6 +35,8 @@ class AuthConfig(BaseModel, extra="forbid", frozen=True):
     verify_token_hours: int = Field(48, ge=1, le=30 * 24)
     send_verification_on_register: bool = False
     require_verified_login: bool = False
+    # Mail the account a notice (no link) whenever its password changes, however it changed.
+    notify_password_change: bool = True
     account_mail_rate_per_address: str = "5/hour"
     account_mail_rate_per_ip: str = "20/hour"
 

@@ -73,7 +73,7 @@ async def user_created(runtime: Runtime, session: AsyncSession, user_id: UUID) -
 @hookimpl
 async def user_password_changed(runtime: Runtime, session: AsyncSession, user_id: UUID) -> None:
     await sessions.revoke_user_sessions(runtime=runtime, session=session, user_id=user_id)
-    await account_email.on_password_changed(session=session, user_id=user_id)
+    await account_email.on_password_changed(runtime=runtime, session=session, user_id=user_id)
 
 
 @hookimpl

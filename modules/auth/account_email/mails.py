@@ -1,12 +1,16 @@
-"""The two messages this package sends; the token travels as the link's `token=` parameter."""
+"""The messages this package sends: links whose token travels as the `token=` parameter,
+and the notice of a password change, which carries no link at all.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from core.mail import Mailer, Message
 from core.mail.templates import render
 
+# The link mails' templates are still the core's; the notice's is this package's own.
+TEMPLATES = "modules.auth.account_email"
 RESET_PATH = "/reset-password"
 VERIFY_PATH = "/verify-email"
 
@@ -55,4 +59,21 @@ def verify_email_mail(mailer: Mailer, *, to: str, token: str, ttl: timedelta) ->
         to=to,
         token=token,
         ttl=ttl,
+    )
+
+
+def password_changed_mail(mailer: Mailer, *, to: str, changed_at: datetime) -> Message:
+    """Tells the owner their password changed, so a change they did not make does not go unseen."""
+    body = render(
+        "password_changed",
+        package=TEMPLATES,
+        project=mailer.project,
+        email=to,
+        changed_at=f"{changed_at:%Y-%m-%d %H:%M} UTC",
+    )
+    return Message(
+        to=to,
+        subject=f"Your {mailer.project} password was changed",
+        text=body.text,
+        html=body.html,
     )

@@ -12,9 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.mail.outbox import send_after_commit
 from core.runtime import Runtime
+from core.timestamps import utcnow
 from modules.auth.account_email import tokens
 from modules.auth.account_email.exceptions import AlreadyVerified, InvalidActionToken
-from modules.auth.account_email.mails import reset_password_mail, verify_email_mail
+from modules.auth.account_email.mails import (
+    password_changed_mail,
+    reset_password_mail,
+    verify_email_mail,
+)
 from modules.auth.account_email.models import Purpose
 from modules.auth.config import AuthConfig
 from modules.users import UserAccount, get_user, get_user_by_email, mark_verified, set_password
@@ -95,9 +100,20 @@ async def on_user_created(*, runtime: Runtime, session: AsyncSession, user_id: U
     await send_verification_link(runtime=runtime, session=session, user=user)
 
 
-async def on_password_changed(*, session: AsyncSession, user_id: UUID) -> None:
-    """Spend outstanding reset links: one mailed before the change must not undo it."""
+async def on_password_changed(*, runtime: Runtime, session: AsyncSession, user_id: UUID) -> None:
+    """Spend outstanding reset links, and tell the owner once the change has committed.
+
+    A reset link mailed before the change must not undo it; the notice (when
+    `notify_password_change` is on) lets an owner notice a change they did not make.
+    """
     await tokens.retire_all(session=session, user_id=user_id, purpose=Purpose.reset)
+    if not _config(runtime).notify_password_change:
+        return
+    user = await get_user(session=session, user_id=user_id)
+    if user is None:
+        return
+    message = password_changed_mail(runtime.mailer, to=user.email, changed_at=utcnow())
+    send_after_commit(session, runtime.mailer, message)
 
 
 async def _claim(*, session: AsyncSession, token: str, purpose: Purpose) -> UserAccount:

@@ -1,15 +1,16 @@
-"""Fixtures of the auth tests: an app of users + auth, and a first superuser."""
+"""Fixtures of the auth tests: an app of users + auth, a first superuser, a mail server."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
 
 from tests.conftest import ClientFactory
+from tests.smtp_sink import SmtpSink
 
-from .support import ADMIN_EMAIL, FAST_HASHING, MODULES, PASSWORD
+from .support import ADMIN_EMAIL, FAST_HASHING, FRONTEND, MODULES, PASSWORD
 
 
 @pytest.fixture
@@ -24,3 +25,21 @@ def with_admin(monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("FIRST_SUPERUSER_EMAIL", ADMIN_EMAIL)
     monkeypatch.setenv("FIRST_SUPERUSER_PASSWORD", PASSWORD)
     return ADMIN_EMAIL
+
+
+@pytest.fixture
+def sink(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpSink]:
+    """A mail server, and the environment pointing the app at it (read when the app is built)."""
+    server = SmtpSink().start()
+    for name, value in {
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(server.port),
+        "SMTP_TLS": "false",
+        "SMTP_SSL": "false",
+        "EMAILS_FROM_EMAIL": "noreply@trellis.test",
+        "FRONTEND_URL": FRONTEND,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("SMTP_USER", raising=False)
+    yield server
+    server.stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ PASSWORD = "correct horse battery"
 ADMIN_EMAIL = "root@example.com"
 TOKEN_URL = "/api/v1/auth/token"
 ME = "/api/v1/users/me"
+FRONTEND = "https://app.trellis.test"  # FRONTEND_URL of the apps that mail through `sink`
 
 
 def module_settings(**auth: Any) -> dict[str, dict[str, Any]]:
@@ -36,10 +37,15 @@ def module_settings(**auth: Any) -> dict[str, dict[str, Any]]:
 
 @asynccontextmanager
 async def app_and_client(
-    settings: Settings, auth: Mapping[str, Any] | None = None
+    settings: Settings,
+    auth: Mapping[str, Any] | None = None,
+    *,
+    extra_modules: Sequence[str] = (),
+    extra_plugins: Sequence[object] = (),
 ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    """Like `make_client`, but the test also reaches the app (to empty its cache)."""
-    app = create_app(settings, plugins=plugins(MODULES, module_settings(**(auth or {}))))
+    """Like `make_client`, but the test also reaches the app (its cache, its mailer)."""
+    config = plugins([*MODULES, *extra_modules], module_settings(**(auth or {})))
+    app = create_app(settings, plugins=config, extra_plugins=extra_plugins)
     async with running(app) as client:
         yield app, client
 

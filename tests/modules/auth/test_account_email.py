@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from email.message import EmailMessage
 from urllib.parse import parse_qs
@@ -22,6 +22,7 @@ from tests.conftest import ClientFactory
 from tests.smtp_sink import SmtpSink, bodies
 
 from .support import (
+    FRONTEND,
     ME,
     MODULES,
     PASSWORD,
@@ -36,31 +37,12 @@ from .support import (
     tokens,
 )
 
-FRONTEND = "https://app.trellis.test"
 NEW_PASSWORD = "a brand new passphrase"
 FORGOT = "/api/v1/auth/forgot-password"
 RESET = "/api/v1/auth/reset-password"
 VERIFY = "/api/v1/auth/verify"
 MAYBE_SENT = {"detail": "If an account uses this address, a message is on its way."}
 BAD_LINK = "This link is invalid, has expired or was already used."
-
-
-@pytest.fixture
-def sink(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpSink]:
-    """A mail server, and the environment pointing the app at it (read when the app is built)."""
-    server = SmtpSink().start()
-    for name, value in {
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(server.port),
-        "SMTP_TLS": "false",
-        "SMTP_SSL": "false",
-        "EMAILS_FROM_EMAIL": "noreply@trellis.test",
-        "FRONTEND_URL": FRONTEND,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("SMTP_USER", raising=False)
-    yield server
-    server.stop()
 
 
 @pytest.fixture
