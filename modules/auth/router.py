@@ -22,7 +22,11 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 @router.post(
     "/token",
     response_model=TokenPair,
-    responses={401: {"description": "Invalid credentials"}, 429: {}},
+    responses={
+        401: {"description": "Invalid credentials"},
+        403: {"description": "E-mail not verified (`require_verified_login`)"},
+        429: {},
+    },
 )
 async def token(
     form: PasswordForm,
@@ -46,7 +50,10 @@ async def token(
 @router.post(
     "/refresh",
     response_model=TokenPair,
-    responses={401: {"description": "Invalid refresh token"}},
+    responses={
+        401: {"description": "Invalid refresh token"},
+        403: {"description": "E-mail not verified (`require_verified_login`)"},
+    },
 )
 async def refresh(
     body: RefreshRequest, runtime: RuntimeDep, session: SessionDep, response: Response

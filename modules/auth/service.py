@@ -64,7 +64,7 @@ async def login(
 async def refresh(
     *, runtime: Runtime, session: AsyncSession, refresh_token: str
 ) -> TokenPair | None:
-    """Rotate a refresh token; None when refused.
+    """Rotate a refresh token; None when refused, EmailNotVerified (403) as login would.
 
     A refusal may have revoked a family (reuse of a retired token), which the caller must
     commit. The token is claimed with one conditional UPDATE, so of many concurrent uses
@@ -99,6 +99,9 @@ async def refresh(
         await revoke_session(runtime=runtime, session=session, session_id=session_id)
         return None
     config = runtime.settings_for(AuthConfig)
+    if config.require_verified_login and not user.is_verified:
+        # Raised, so the claim rolls back: the token works again once the address is confirmed.
+        raise EmailNotVerified()
     auth_session.last_used_at = now
     auth_session.expires_at = now + timedelta(days=config.refresh_token_days)
     return _issue(runtime=runtime, session=session, auth_session=auth_session, now=now)

@@ -1,12 +1,29 @@
-"""POST /api/v1/auth/refresh: rotation, reuse detection revoking the family, concurrency."""
+"""POST /api/v1/auth/refresh: rotation, reuse detection revoking the family, concurrency,
+and the `require_verified_login` gate it shares with login.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx
 
-from .support import claims_of, me_status, refresh, signed_up, tokens
+from tests.conftest import ClientFactory
+
+from .support import (
+    ME,
+    MODULES,
+    bearer,
+    claims_of,
+    login,
+    me_status,
+    module_settings,
+    refresh,
+    register,
+    signed_up,
+    tokens,
+)
 
 
 async def test_refresh_rotates_the_pair(client: httpx.AsyncClient) -> None:
@@ -58,3 +75,54 @@ async def test_concurrent_refreshes_let_exactly_one_through(client: httpx.AsyncC
     winner = next(r for r in responses if r.status_code == 200).json()
     assert (await refresh(client, winner["refresh_token"])).status_code == 401
     assert await me_status(client, winner["access_token"]) == 401
+
+
+def problem(response: httpx.Response) -> dict[str, Any]:
+    body: dict[str, Any] = response.json()
+    return {key: body[key] for key in ("type", "title", "status", "detail")}
+
+
+async def test_require_verified_login_applies_to_refresh(
+    make_client: ClientFactory, with_admin: str
+) -> None:
+    strict = module_settings(require_verified_login=True)
+    async with make_client(MODULES, strict) as client:
+        admin = bearer((await tokens(client, with_admin))["access_token"])
+        ann = f"/api/v1/users/{await register(client, 'ann@example.com')}"
+        refused_login = await login(client, "ann@example.com")
+        assert refused_login.status_code == 403
+
+        async def set_verified(value: bool) -> None:
+            changed = await client.patch(ann, json={"is_verified": value}, headers=admin)
+            assert changed.status_code == 200, changed.text
+
+        await set_verified(True)
+        pair = await tokens(client, "ann@example.com")
+        await set_verified(False)
+
+        refused = await refresh(client, pair["refresh_token"])
+        assert refused.status_code == 403
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert problem(refused) == problem(refused_login)
+        # The refusal spent nothing: once verified again, the same token rotates.
+        await set_verified(True)
+        assert (await refresh(client, pair["refresh_token"])).status_code == 200
+
+
+async def test_a_new_address_must_be_verified_before_refreshing(
+    make_client: ClientFactory, with_admin: str
+) -> None:
+    strict = module_settings(require_verified_login=True)
+    async with make_client(MODULES, strict) as client:
+        admin = bearer((await tokens(client, with_admin))["access_token"])
+        ann_id = await register(client, "ann@example.com")
+        await client.patch(f"/api/v1/users/{ann_id}", json={"is_verified": True}, headers=admin)
+        pair = await tokens(client, "ann@example.com")
+
+        moved = await client.patch(
+            ME, json={"email": "ann@elsewhere.example"}, headers=bearer(pair["access_token"])
+        )
+        assert moved.status_code == 200
+        assert moved.json()["is_verified"] is False
+
+        assert (await refresh(client, pair["refresh_token"])).status_code == 403
