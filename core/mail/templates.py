@@ -1,7 +1,7 @@
 """Mail bodies from `templates/<name>.txt` and `.html`, filled with `string.Template`.
 
-The `templates/` folder is the core's own, or that of the package a module names, so a
-module keeps the mails only it sends beside its code.
+Each module keeps the mails it sends beside its code, in its package's `templates/` folder;
+the core has none (it knows no module's mail).
 
 Deliberately tiny: `$name` placeholders, values HTML-escaped in the HTML part, unknown
 placeholders left as they are rather than failing a send.
@@ -31,7 +31,7 @@ def _load(package: str, name: str, suffix: str) -> Template | None:
     return Template(resource.read_text("utf-8")) if resource.is_file() else None
 
 
-def render(name: str, *, package: str = "core.mail", **values: str) -> Rendered:
+def render(name: str, *, package: str, **values: str) -> Rendered:
     """Both bodies of template `name` in `package`'s `templates/` folder.
 
     The `.txt` one must exist, the `.html` one may not.

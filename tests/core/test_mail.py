@@ -26,6 +26,8 @@ from tests.smtp_sink import SmtpSink, bodies, free_port
 TOKEN = "tok-3a9f-secret"
 PASSWORD = "smtp-pass-do-not-log"
 
+TEMPLATES = "tests.core.mail_templates"
+
 
 def mail_settings(port: int, **extra: Any) -> MailSettings:
     return MailSettings(
@@ -296,15 +298,17 @@ def test_inconsistent_settings_are_refused(values: dict[str, Any], error: str) -
 
 def test_templates_escape_values_for_html_only() -> None:
     link = "https://app/reset-password?token=a&b=<x>"
-    rendered = render("reset_password", project="Trellis", link=link, valid_for="1 hour")
+    rendered = render("sample", package=TEMPLATES, project="Trellis", link=link)
 
-    assert link in rendered.text
+    assert rendered.text == f"Hello from Trellis: {link}\n"
     assert rendered.html is not None
     assert 'href="https://app/reset-password?token=a&amp;b=&lt;x&gt;"' in rendered.html
-    verify = render("verify_email", project="Trellis", link="L", valid_for="2 days")
-    assert "L" in verify.text
+    text_only = render("text_only", package=TEMPLATES, project="Trellis")
+    assert (text_only.text, text_only.html) == ("Only text for Trellis.\n", None)
     with pytest.raises(ValueError, match="invalid template name"):
-        render("../settings")
+        render("../settings", package=TEMPLATES)
+    with pytest.raises(LookupError, match="no mail template 'missing'"):
+        render("missing", package=TEMPLATES)
 
 
 async def test_runtime_builds_and_closes_the_mailer(sink: SmtpSink, tmp_path: Path) -> None:

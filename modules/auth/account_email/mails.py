@@ -31,6 +31,7 @@ def _message(
 ) -> Message:
     body = render(
         template,
+        package=TEMPLATES,
         project=mailer.project,
         link=mailer.link(path, token=token),
         valid_for=_duration(ttl),
