@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.asgi import header
 from core.errors import problem_response
+from core.head import HeadAsGetMiddleware
 from core.input_sanity import InputSanityMiddleware
 
 __all__ = [
@@ -35,13 +36,15 @@ _SANE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 def install_middleware(app: FastAPI, *, max_body_bytes: int, cors_origins: list[str]) -> None:
     """Install the edge middleware, outermost first:
 
-    RequestId -> CORS -> BodyLimit -> InputSanity -> (FastAPI's exception middleware, routes).
+    RequestId -> CORS -> BodyLimit -> InputSanity -> HeadAsGet -> (FastAPI's exception
+    middleware, routes).
 
     RequestId is outermost so every response, including CORS preflights and the 413/422
     produced below it, carries X-Request-ID. CORS wraps the rejecting middleware so a
     browser can read their errors. BodyLimit sits above InputSanity, which buffers bodies.
     """
     # add_middleware prepends: add innermost first.
+    app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(InputSanityMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
     if cors_origins:

@@ -218,3 +218,15 @@ def test_every_endpoint_and_dependency_is_async(settings: Settings) -> None:
     }
     assert len(routes) > 10
     assert not offenders
+
+
+async def test_head_is_answered_like_get_without_a_body(health_client: httpx.AsyncClient) -> None:
+    got = await health_client.get("/health")
+    head = await health_client.head("/health")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-length"] == got.headers["content-length"]
+    assert head.headers["x-request-id"]
+    missing = await health_client.head("/nowhere")
+    assert missing.status_code == 404
+    assert missing.content == b""
