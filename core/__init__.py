@@ -1,17 +1,92 @@
 """Trellis core: domain-free machinery that assembles feature modules into one API.
 
-Modules import from here (and from `core.deps`) only.
+Modules import from here only (`from core import SessionDep, hookimpl`): every name in
+`__all__` is the public surface, and a test keeps the built-in modules to it.
 """
 
-from core.hookspecs import hookimpl
-from core.records import API_PREFIX, HealthCheck, ModuleInfo, Mount, Principal, PrincipalResolver
+from core.cache import Cache
+from core.cli.context import fail, open_runtime
+from core.db import on_commit, on_rollback
+from core.deps import (
+    CacheDep,
+    CurrentAdministrator,
+    CurrentPrincipal,
+    Forbidden,
+    ModuleInventory,
+    NotAuthenticated,
+    ReadinessChecks,
+    RuntimeDep,
+    SessionDep,
+    SettingsDep,
+    module_settings,
+    require,
+)
+from core.errors import ProblemError, ProblemResponse, problem_response
+from core.hookspecs import hookimpl, hookspec
+from core.inventory import MigrationReport, ModuleReport, RouteReport
+from core.mail import Mailer, Message
+from core.mail.outbox import send_after_commit
+from core.mail.templates import Rendered, render
+from core.plugins import ConfigError
+from core.ratelimit import Rate, RateLimited, consume, limit_key
+from core.records import (
+    API_PREFIX,
+    EVERY_RIGHT,
+    HealthCheck,
+    ModuleInfo,
+    Mount,
+    Principal,
+    PrincipalResolver,
+)
+from core.runtime import Runtime
+from core.settings import Settings
+from core.timestamps import UTCDateTime, utcnow
 
 __all__ = [
     "API_PREFIX",
+    "EVERY_RIGHT",
+    "Cache",
+    "CacheDep",
+    "ConfigError",
+    "CurrentAdministrator",
+    "CurrentPrincipal",
+    "Forbidden",
     "HealthCheck",
+    "Mailer",
+    "Message",
+    "MigrationReport",
     "ModuleInfo",
+    "ModuleInventory",
+    "ModuleReport",
     "Mount",
+    "NotAuthenticated",
     "Principal",
     "PrincipalResolver",
+    "ProblemError",
+    "ProblemResponse",
+    "Rate",
+    "RateLimited",
+    "ReadinessChecks",
+    "Rendered",
+    "RouteReport",
+    "Runtime",
+    "RuntimeDep",
+    "SessionDep",
+    "Settings",
+    "SettingsDep",
+    "UTCDateTime",
+    "consume",
+    "fail",
     "hookimpl",
+    "hookspec",
+    "limit_key",
+    "module_settings",
+    "on_commit",
+    "on_rollback",
+    "open_runtime",
+    "problem_response",
+    "render",
+    "require",
+    "send_after_commit",
+    "utcnow",
 ]

@@ -8,20 +8,21 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from importlib.metadata import version
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
 
-from core.deps import api_rate_limit
+from core.checks import core_checks
 from core.errors import install_error_handlers
 from core.host import Host
-from core.logs import configure_logging
+from core.inventory import describe_modules
+from core.logs import configure_logging, package_logger
 from core.middleware import install_middleware
 from core.migrate import prepare_schema
+from core.mounting import mount_modules, operation_id
 from core.openapi import document_problems
 from core.plugins import PluginsConfig
 from core.ratelimit import Rate
-from core.records import API_PREFIX
+from core.references import warn_dangling_references
 from core.runtime import Runtime
 from core.settings import Settings
 
@@ -37,21 +38,27 @@ def create_app(
 ) -> FastAPI:
     """Build the app from `plugins.toml` (or `plugins`); raises ConfigError on a bad setup."""
     settings = settings or Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level)  # before loading: discovery may warn
     host = Host.load(settings.plugins_file, config=plugins, extra_plugins=extra_plugins)
-    runtime = Runtime.build(settings, host)
+    configure_logging(
+        settings.log_level, module_loggers=[package_logger(m.plugin) for m in host.enabled]
+    )
+    runtime = host.runtime(settings)
     app = FastAPI(
         title="Trellis",
         version=VERSION,
-        lifespan=_lifespan(runtime),
-        generate_unique_id_function=_operation_id,
+        lifespan=_lifespan(runtime, host),
+        generate_unique_id_function=operation_id,
         docs_url="/docs",
         redoc_url="/redoc",
         openapi_url="/openapi.json",
         swagger_ui_parameters={"persistAuthorization": True},
     )
     app.state.runtime = runtime
-    app.state.principal_resolver = host.principal_resolver()
+    app.state.host = host
+    app.state.principal_resolver = host.principal_resolver(runtime)
+    app.state.readiness_checks = host.health_checks(runtime, core=core_checks(runtime, host))
+    host.table_names()  # refuses a table two modules claim
     app.state.api_rate = Rate.parse(settings.api_rate_limit)
     if settings.rate_limit_disabled:
         log.warning("rate limits are disabled (TRELLIS_RATE_LIMIT_DISABLED is set)")
@@ -59,34 +66,28 @@ def create_app(
     install_middleware(
         app, max_body_bytes=settings.max_body_bytes, cors_origins=settings.cors_origins
     )
-    limited = [Depends(api_rate_limit)]
-    for _module, mount in host.mounts():
-        under_api = mount.prefix.startswith(API_PREFIX)
-        app.include_router(
-            mount.router, prefix=mount.prefix, dependencies=limited if under_api else None
-        )
+    mount_modules(app, host)
+    app.state.module_reports = describe_modules(host)  # what `ModuleInventory` adds state to
     app.openapi = _openapi_builder(app)  # type: ignore[method-assign]
     log.info("modules enabled: %s", ", ".join(host.names))
     return app
 
 
-def _lifespan(runtime: Runtime) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+def _lifespan(
+    runtime: Runtime, host: Host
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             stack.push_async_callback(runtime.close)
-            await prepare_schema(runtime)
+            await prepare_schema(runtime, host)
+            warn_dangling_references(host)
             # Entered in dependency order; AsyncExitStack leaves them in reverse.
-            for module_lifespan in runtime.host.lifespans(runtime):
+            for module_lifespan in host.lifespans(runtime):
                 await stack.enter_async_context(module_lifespan)
             yield
 
     return lifespan
-
-
-def _operation_id(route: APIRoute) -> str:
-    """`users-read_me` rather than FastAPI's path-derived ids: readable in generated clients."""
-    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
 def _openapi_builder(app: FastAPI) -> Callable[[], dict[str, Any]]:

@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.cache import Cache
 from core.db import transaction
 from core.errors import ProblemError
+from core.inventory import ModuleReport, module_inventory
 from core.ratelimit import Rate, consume
-from core.records import Principal, PrincipalResolver
+from core.records import EVERY_RIGHT, HealthCheck, Principal, PrincipalResolver
 from core.runtime import Runtime
 from core.settings import Settings
 
@@ -95,25 +96,23 @@ def _challenge(detail: str) -> NotAuthenticated:
 BearerToken = Annotated[str | None, Depends(bearer_token)]
 
 
-async def _resolve(request: Request, runtime: Runtime, token: str) -> Principal | None:
+async def _resolve(request: Request, token: str) -> Principal | None:
     """Resolve once per request: the rate limit and the route may both ask."""
     if hasattr(request.state, "principal"):
         cached: Principal | None = request.state.principal
         return cached
     resolver: PrincipalResolver | None = request.app.state.principal_resolver
-    principal = await resolver.resolve(runtime, token) if resolver else None
+    principal = await resolver.resolve(token) if resolver else None
     request.state.principal = principal
     return principal
 
 
-async def get_current_principal(
-    request: Request, runtime: RuntimeDep, token: BearerToken
-) -> Principal:
+async def get_current_principal(request: Request, token: BearerToken) -> Principal:
     """The authenticated caller, resolved by whichever module implements `principal_resolver`."""
     if not token:
         raise _challenge("Missing bearer token.")
-    principal = await _resolve(request, runtime, token)
-    if principal is None or not principal.is_active:
+    principal = await _resolve(request, token)
+    if principal is None:
         raise _challenge("The access token is invalid, expired or revoked.")
     return principal
 
@@ -121,13 +120,41 @@ async def get_current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(get_current_principal)]
 
 
-async def get_current_superuser(principal: CurrentPrincipal) -> Principal:
-    if not principal.is_superuser:
-        raise Forbidden("This action needs administrator rights.")
-    return principal
+def require(right: str) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency returning the caller when they hold `right`, else 403.
+
+    `Annotated[Principal, Depends(require("notes:moderate"))]` in a handler's signature.
+    """
+
+    async def holder(principal: CurrentPrincipal) -> Principal:
+        if not principal.may(right):
+            needs = "administrator rights" if right == EVERY_RIGHT else f"the right {right!r}"
+            raise Forbidden(f"This action needs {needs}.")
+        return principal
+
+    return holder
 
 
-CurrentSuperuser = Annotated[Principal, Depends(get_current_superuser)]
+# The caller holding every right: an administrator, however the authenticating module says so.
+CurrentAdministrator = Annotated[Principal, Depends(require(EVERY_RIGHT))]
+
+
+async def get_readiness_checks(request: Request) -> tuple[HealthCheck, ...]:
+    """The core's readiness checks and every enabled module's, collected at start-up."""
+    checks: tuple[HealthCheck, ...] = tuple(request.app.state.readiness_checks)
+    return checks
+
+
+ReadinessChecks = Annotated[tuple[HealthCheck, ...], Depends(get_readiness_checks)]
+
+
+async def get_module_inventory(request: Request) -> list[ModuleReport]:
+    """The enabled modules as they run, with each one's migration state read just now."""
+    described: tuple[ModuleReport, ...] = request.app.state.module_reports
+    return await module_inventory(request.app.state.host, request.app.state.runtime, described)
+
+
+ModuleInventory = Annotated[list[ModuleReport], Depends(get_module_inventory)]
 
 
 async def api_rate_limit(request: Request, response: Response, runtime: RuntimeDep) -> None:
@@ -141,7 +168,7 @@ async def api_rate_limit(request: Request, response: Response, runtime: RuntimeD
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     principal = None
     if scheme.lower() == "bearer" and token:
-        principal = await _resolve(request, runtime, token)
+        principal = await _resolve(request, token)
     client = request.client.host if request.client else "unknown"
     identity = f"user:{principal.id}" if principal else f"ip:{client}"
     rate: Rate = request.app.state.api_rate

@@ -40,6 +40,14 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _UNAVAILABLE_DETAIL = "A backing service is temporarily unavailable. Please retry shortly."
 _UNEXPECTED_DETAIL = "An unexpected error occurred."
+_CONFLICT_DETAIL = "This conflicts with data that already exists."
+_REFERENCED_DETAIL = "This cannot be deleted or changed while other data still refers to it."
+# PostgreSQL's SQLSTATE, and SQLite's extended code and message, for a foreign key violation.
+_FOREIGN_KEY_SQLSTATE = "23503"
+_SQLITE_FOREIGN_KEY_CODE = "SQLITE_CONSTRAINT_FOREIGNKEY"
+_SQLITE_FOREIGN_KEY_MESSAGE = "FOREIGN KEY constraint failed"
+# SQLite names the failed constraint's columns (never the values) after the colon.
+_SQLITE_CONSTRAINT = re.compile(r"[A-Z ]+ constraint failed: ([\w.]+(?:, [\w.]+)*)")
 _INVALID_JSON = "The request body is not valid JSON."
 _NOT_AN_OBJECT = "The request body must be a JSON object, sent as application/json."
 _WHOLE_BODY = {
@@ -111,6 +119,9 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _on_problem)
     app.add_exception_handler(HTTPException, _on_http)
     app.add_exception_handler(RequestValidationError, _on_validation)
+    # Starlette picks the handler of the nearest class in the exception's MRO, so this one
+    # wins over DBAPIError's for every IntegrityError, whatever the order of registration.
+    app.add_exception_handler(sa_exc.IntegrityError, _on_integrity)
     app.add_exception_handler(sa_exc.DBAPIError, _on_dbapi)
     for unavailable in (sa_exc.TimeoutError, TimeoutError, CacheUnavailable):
         app.add_exception_handler(unavailable, _on_unavailable)
@@ -222,6 +233,55 @@ async def _on_dbapi(request: Request, exc: Exception) -> Response:
     ):
         return await _on_unavailable(request, exc)
     return await _on_unexpected(request, exc)
+
+
+async def _on_integrity(request: Request, exc: Exception) -> Response:
+    """A constraint the database enforced: the request conflicts with stored data, a 409.
+
+    Typically a row that another module's table still refers to, because that module is
+    disabled and its clean-up (a `user_deleted` subscriber) no longer runs. It reaches here
+    from a flush in the handler or from the commit when the session dependency exits; either
+    way the transaction is already rolled back. The log names the table and constraint where
+    the driver gives them; the values (in the driver's message and the SQL) stay out of both.
+    """
+    assert isinstance(exc, sa_exc.IntegrityError)
+    request_id = _request_id(request)
+    foreign_key = _is_foreign_key(exc.orig)
+    logger.warning(
+        "%s on %s %r (%s) request_id=%s",
+        "foreign key violation" if foreign_key else "integrity error",
+        request.method,
+        request.url.path,
+        _constraint_of(exc.orig),
+        request_id,
+    )
+    return problem_response(
+        409,
+        detail=_REFERENCED_DETAIL if foreign_key else _CONFLICT_DETAIL,
+        request_id=request_id,
+    )
+
+
+def _is_foreign_key(orig: BaseException | None) -> bool:
+    if getattr(orig, "sqlstate", None) == _FOREIGN_KEY_SQLSTATE:
+        return True
+    return getattr(orig, "sqlite_errorname", None) == _SQLITE_FOREIGN_KEY_CODE or (
+        str(orig).strip() == _SQLITE_FOREIGN_KEY_MESSAGE
+    )
+
+
+def _constraint_of(orig: BaseException | None) -> str:
+    """`sqlstate=23503 table=notes_note constraint=notes_note_owner_id_fkey`, as far as known."""
+    diag = getattr(orig, "diag", None)  # PostgreSQL (psycopg)
+    found = {
+        "sqlstate": getattr(orig, "sqlstate", None),
+        "table": getattr(diag, "table_name", None),
+        "constraint": getattr(diag, "constraint_name", None),
+    }
+    if found["constraint"] is None and (match := _SQLITE_CONSTRAINT.fullmatch(str(orig))):
+        found["constraint"] = match.group(1)
+    described = " ".join(f"{key}={value}" for key, value in found.items() if value)
+    return described or "no constraint named"
 
 
 async def _on_os_error(request: Request, exc: Exception) -> Response:

@@ -1,22 +1,22 @@
-"""Every hook a Trellis module may implement, grouped by lifecycle phase.
+"""The core's generic hooks, grouped by lifecycle phase: discovery, assembly, identity, lifecycle.
 
 Implementations are marked with `core.hookimpl`. The core calls each hook through
-`core.host.Hooks`, which orders results by module (plugins.toml order, dependencies first),
-never by pluggy's registration order.
+`core.host.Host`, which orders results by module (plugins.toml order, dependencies first),
+never by pluggy's registration order. A module's own events are not here: the module that
+publishes them declares them in its own `hookspecs.py` (see `register_hookspecs`).
 """
 
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
-from uuid import UUID
 
 import pluggy
 
 if TYPE_CHECKING:
     import typer
-    from sqlalchemy.ext.asyncio import AsyncSession
     from sqlmodel import SQLModel
 
     from core.records import HealthCheck, ModuleInfo, Mount, PrincipalResolver
@@ -42,6 +42,23 @@ def module_info() -> ModuleInfo:  # type: ignore[empty-body]
         @hookimpl
         def module_info() -> ModuleInfo:
             return ModuleInfo(name="blog", version="1.0", requires=("users",), settings=BlogConfig)
+    """
+
+
+@hookspec
+def register_hookspecs() -> ModuleType:  # type: ignore[empty-body]
+    """Return the Python module holding the hook specs (the events) this module publishes.
+
+    Asked of every installed module, enabled or not, so a subscriber to the events of a
+    disabled module still loads (its implementations are simply never called). Mark each spec
+    with `core.hookspec`; publish through a typed facade of your own (`runtime.publish`).
+
+    Example::
+
+        @hookimpl
+        def register_hookspecs() -> ModuleType:
+            from acme_notes import hookspecs
+            return hookspecs
     """
 
 
@@ -90,14 +107,17 @@ def register_migrations() -> Path:  # type: ignore[empty-body]
 
 
 @hookspec
-def register_health_checks() -> list[HealthCheck]:  # type: ignore[empty-body]
+def register_health_checks(runtime: Runtime) -> list[HealthCheck]:  # type: ignore[empty-body]
     """Return readiness probes run by `GET /health/ready`, each bounded by its own timeout.
+
+    Called once at start-up. A name must be unique across the core's checks (`database`,
+    `cache`, `migrations`) and every module's, or start-up stops.
 
     Example::
 
         @hookimpl
-        def register_health_checks() -> list[HealthCheck]:
-            return [HealthCheck("search-index", probe=ping_index, timeout=1.0)]
+        def register_health_checks(runtime: Runtime) -> list[HealthCheck]:
+            return [HealthCheck("search-index", probe=partial(ping_index, runtime), timeout=1.0)]
     """
 
 
@@ -113,18 +133,21 @@ def register_commands() -> list[typer.Typer]:  # type: ignore[empty-body]
     """
 
 
-@hookspec(firstresult=True)
-def principal_resolver() -> PrincipalResolver | None:
-    """Return how a bearer token becomes the calling `Principal`. Stops at first non-None result.
+@hookspec
+def principal_resolver(runtime: Runtime) -> PrincipalResolver:  # type: ignore[empty-body]
+    """Return how a bearer token becomes the calling `Principal`; called once at start-up.
 
     The core's `CurrentPrincipal` dependency uses it, so modules never import the module that
-    authenticates. Without any implementation every protected route answers 401.
+    authenticates. At most one enabled module may implement it: a second stops start-up.
+    Without any implementation every protected route answers 401.
 
     Example::
 
         @hookimpl
-        def principal_resolver() -> PrincipalResolver:
-            return PrincipalResolver(resolve=principal_from_token, token_url="/api/v1/auth/token")
+        def principal_resolver(runtime: Runtime) -> PrincipalResolver:
+            return PrincipalResolver(
+                resolve=partial(principal_from_token, runtime), token_url="/api/v1/auth/token"
+            )
     """
 
 
@@ -142,61 +165,4 @@ def lifespan(runtime: Runtime) -> AbstractAsyncContextManager[None] | None:
         @hookimpl
         def lifespan(runtime: Runtime) -> AbstractAsyncContextManager[None]:
             return warm_caches(runtime)  # an @asynccontextmanager
-    """
-
-
-# --- Domain events ---------------------------------------------------------------------------
-# Events run inside the transaction of the request that caused them: an implementation
-# receives that session, may write through it, and must not commit. They are coroutines,
-# awaited one module after the other in dependency order.
-
-
-@hookspec
-async def user_created(runtime: Runtime, session: AsyncSession, user_id: UUID) -> None:
-    """A user account was created.
-
-    Example::
-
-        @hookimpl
-        async def user_created(runtime, session, user_id):
-            await send_welcome(runtime, user_id)
-    """
-
-
-@hookspec
-async def user_updated(
-    runtime: Runtime, session: AsyncSession, user_id: UUID, changed: frozenset[str]
-) -> None:
-    """A user's fields changed; `changed` names them (e.g. `{"email", "is_active"}`).
-
-    Example::
-
-        @hookimpl
-        async def user_updated(runtime, session, user_id, changed):
-            if "is_active" in changed:
-                await revoke_sessions(runtime, session, user_id)
-    """
-
-
-@hookspec
-async def user_deleted(runtime: Runtime, session: AsyncSession, user_id: UUID) -> None:
-    """A user account is being deleted (the row still exists inside this transaction).
-
-    Example::
-
-        @hookimpl
-        async def user_deleted(runtime, session, user_id):
-            await delete_posts_of(session, user_id)
-    """
-
-
-@hookspec
-async def user_password_changed(runtime: Runtime, session: AsyncSession, user_id: UUID) -> None:
-    """A user's password changed (by themself, an administrator, or a reset).
-
-    Example::
-
-        @hookimpl
-        async def user_password_changed(runtime, session, user_id):
-            await revoke_sessions(runtime, session, user_id)
     """

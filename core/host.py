@@ -1,4 +1,8 @@
-"""The typed facade over the plugin manager: one method per hook, results in module order."""
+"""The typed facade over the plugin manager: one method per hook, results in module order.
+
+Every contribution that must be unique across modules (tables, health checks, commands, the
+principal resolver, published hooks) is checked here, and a clash names both modules.
+"""
 
 from __future__ import annotations
 
@@ -6,36 +10,36 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
-from uuid import UUID
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 from pydantic import BaseModel
 from sqlmodel import SQLModel
 
+from core.hookspecs import PROJECT
 from core.plugins import (
     ConfigError,
     InstalledModule,
     PluginsConfig,
-    discover_modules,
+    load_modules,
     new_plugin_manager,
     read_plugins_file,
-    resolve_enabled,
-    validate_module_settings,
 )
-from core.records import HealthCheck, ModuleInfo, Mount, PrincipalResolver
+from core.records import HealthCheck, Mount, PrincipalResolver
+from core.runtime import Runtime
 
 if TYPE_CHECKING:
     import typer
-    from sqlalchemy.ext.asyncio import AsyncSession
 
-    from core.runtime import Runtime
+    from core.mail import MailSettings
+    from core.settings import Settings
 
-SettingsT = TypeVar("SettingsT", bound=BaseModel)
+CORE = "the core"  # who owns a contribution the core makes itself, in clash messages
 
 
-class DuplicateContribution(Exception):
-    """Two modules contributed the same name (a table, a health check, a command)."""
+class DuplicateContribution(ConfigError):
+    """Two modules contributed the same name (a table, a health check, a command, a route)."""
 
 
 @dataclass(frozen=True)
@@ -59,14 +63,14 @@ class Host:
         extra_plugins: Iterable[object] = (),
     ) -> Host:
         """Discover, validate and register; raises ConfigError with a one-line reason."""
-        installed = discover_modules(extra_plugins)
         config = config or read_plugins_file(plugins_file)
-        enabled = resolve_enabled(config, installed)
-        settings = validate_module_settings(enabled, config.settings)
+        loaded = load_modules(config, extra_plugins=extra_plugins)
+        installed, enabled, settings = loaded.installed, loaded.enabled, loaded.settings
         pm = new_plugin_manager()
         try:
             for module in enabled:
                 pm.register(module.plugin, name=module.info.name)
+            _add_published_hookspecs(pm, installed, [m.info.name for m in enabled])
             pm.check_pending()
         except pluggy.PluginValidationError as error:
             raise ConfigError(f"invalid hook implementation: {error}") from None
@@ -76,15 +80,15 @@ class Host:
     def names(self) -> tuple[str, ...]:
         return tuple(module.info.name for module in self.enabled)
 
-    @property
-    def infos(self) -> tuple[ModuleInfo, ...]:
-        return tuple(module.info for module in self.enabled)
+    def label(self, module: str) -> str:
+        """How a clash message names a module: `'notes' (acme-notes 1.0)`."""
+        return CORE if module == CORE else self.installed[module].label
 
-    def settings_for(self, model: type[SettingsT]) -> SettingsT:
-        """The validated `[modules.<name>]` settings of the module that declared `model`."""
-        value = self.module_settings[model]
-        assert isinstance(value, model)
-        return value
+    def runtime(self, settings: Settings, *, mail: MailSettings | None = None) -> Runtime:
+        """The Runtime of these modules: their settings, and events published through them."""
+        return Runtime.build(
+            settings, module_settings=self.module_settings, publish=self.publish, mail=mail
+        )
 
     # --- per-module calls ------------------------------------------------------------------
 
@@ -92,8 +96,6 @@ class Host:
         """Call `hook` on every enabled module in order; skip modules not implementing it."""
         results = []
         for module in self.enabled:
-            if self.pm.get_plugin(module.info.name) is None:
-                continue
             for result in self._caller(hook, module.info.name)(**kwargs):
                 results.append((module.info.name, result))
         return results
@@ -113,21 +115,31 @@ class Host:
             module: [str(model.__tablename__) for model in models]
             for module, models in self.models().items()
         }
-        _refuse_duplicates("table", [t for names in tables.values() for t in names])
+        self.refuse_clashes("table", [(m, t) for m, names in tables.items() for t in names])
         return tables
 
     def mounts(self) -> list[tuple[str, Mount]]:
         return [(m, mount) for m, mounts in self._each("register_routers") for mount in mounts]
 
-    def health_checks(self) -> list[HealthCheck]:
-        checks = [check for _, checks in self._each("register_health_checks") for check in checks]
-        _refuse_duplicates("health check", [check.name for check in checks])
-        return checks
+    def health_checks(
+        self, runtime: Runtime, *, core: Sequence[HealthCheck] = ()
+    ) -> list[HealthCheck]:
+        """The core's checks, then every module's; a name used twice stops start-up."""
+        owned = [(CORE, check) for check in core]
+        owned += [
+            (m, c)
+            for m, checks in self._each("register_health_checks", runtime=runtime)
+            for c in checks
+        ]
+        self.refuse_clashes("health check", [(owner, check.name) for owner, check in owned])
+        return [check for _, check in owned]
 
-    def commands(self) -> list[typer.Typer]:
-        commands = [cmd for _, commands in self._each("register_commands") for cmd in commands]
-        _refuse_duplicates("command", [str(cmd.info.name) for cmd in commands])
-        return commands
+    def commands(self, *, built_in: Sequence[str] = ()) -> list[typer.Typer]:
+        """Module command groups; a name taken by `trellis` itself or another module stops."""
+        owned = [(m, cmd) for m, commands in self._each("register_commands") for cmd in commands]
+        names = [(CORE, name) for name in built_in]
+        self.refuse_clashes("command", [*names, *((m, str(c.info.name)) for m, c in owned)])
+        return [command for _, command in owned]
 
     def migration_dirs(self, *, installed: bool = False) -> dict[str, Path]:
         """Each module's revisions folder; `installed=True` includes disabled modules too."""
@@ -135,43 +147,87 @@ class Host:
             return dict(self._each("register_migrations"))
         dirs: dict[str, Path] = {}
         for name, module in self.installed.items():
-            pm = new_plugin_manager()
-            pm.register(module.plugin)
-            found: list[Path] = pm.hook.register_migrations()
+            found: list[Path] = ask(module, "register_migrations")
             if found:
                 dirs[name] = found[0]
         return dirs
 
-    def principal_resolver(self) -> PrincipalResolver | None:
-        resolver: PrincipalResolver | None = self.pm.hook.principal_resolver()
-        return resolver
+    def principal_resolver(self, runtime: Runtime) -> PrincipalResolver | None:
+        """The one module that authenticates callers; a second one stops start-up."""
+        found = self._each("principal_resolver", runtime=runtime)
+        if len(found) > 1:
+            first, second = found[0][0], found[1][0]
+            raise DuplicateContribution(
+                f"modules {self.label(first)} and {self.label(second)} both implement "
+                "principal_resolver; enable only one module that authenticates callers"
+            )
+        return found[0][1] if found else None
 
     def lifespans(self, runtime: Runtime) -> list[AbstractAsyncContextManager[None]]:
         return [cm for _, cm in self._each("lifespan", runtime=runtime) if cm is not None]
 
-    # --- domain events ---------------------------------------------------------------------
+    # --- events ----------------------------------------------------------------------------
 
-    async def _emit(self, hook: str, **kwargs: Any) -> None:
-        for _, pending in self._each(hook, **kwargs):
+    async def publish(self, event: str, /, **arguments: object) -> None:
+        """Await each enabled subscriber of `event` in module order, inside the caller's work."""
+        for _, pending in self._each(event, **arguments):
             await pending
 
-    async def user_created(self, runtime: Runtime, session: AsyncSession, user_id: UUID) -> None:
-        await self._emit("user_created", runtime=runtime, session=session, user_id=user_id)
+    def refuse_clashes(self, kind: str, owned: Iterable[tuple[str, str]]) -> None:
+        """Raise DuplicateContribution naming both owners of the first name seen twice."""
+        owners: dict[str, str] = {}
+        for owner, name in owned:
+            if name in owners:
+                first = owners[name]
+                whose = (
+                    f"module {self.label(first)} twice"
+                    if first == owner
+                    else f"{self.label(first)} and {self.label(owner)}"
+                )
+                raise DuplicateContribution(f"the {kind} {name!r} is contributed by {whose}")
+            owners[name] = owner
 
-    async def user_updated(
-        self, runtime: Runtime, session: AsyncSession, user_id: UUID, changed: frozenset[str]
-    ) -> None:
-        await self._emit(
-            "user_updated", runtime=runtime, session=session, user_id=user_id, changed=changed
-        )
 
-    async def user_deleted(self, runtime: Runtime, session: AsyncSession, user_id: UUID) -> None:
-        await self._emit("user_deleted", runtime=runtime, session=session, user_id=user_id)
+def manager_for(module: InstalledModule) -> pluggy.PluginManager:
+    """A plugin manager holding `module` alone, enabled or not, to ask or inspect its hooks."""
+    pm = new_plugin_manager()
+    pm.register(module.plugin)
+    return pm
 
-    async def user_password_changed(
-        self, runtime: Runtime, session: AsyncSession, user_id: UUID
-    ) -> None:
-        await self._emit("user_password_changed", runtime=runtime, session=session, user_id=user_id)
+
+def ask(module: InstalledModule, hook: str) -> list[Any]:
+    """Call one hook of one module on a plugin manager of its own (enabled or not)."""
+    results: list[Any] = getattr(manager_for(module).hook, hook)()
+    return results
+
+
+def _add_published_hookspecs(
+    pm: pluggy.PluginManager, installed: dict[str, InstalledModule], enabled: list[str]
+) -> None:
+    """Add every installed module's published hooks; a name clash among enabled ones stops.
+
+    Disabled publishers' specs are added too, so their subscribers validate and stay idle.
+    """
+    publishers = {name: CORE for name, caller in vars(pm.hook).items() if caller.spec}
+    for name in [*enabled, *sorted(set(installed) - set(enabled))]:
+        for namespace in ask(installed[name], "register_hookspecs"):
+            specs = spec_names(namespace)
+            clash = next((spec for spec in specs if spec in publishers), None)
+            if clash is None:
+                pm.add_hookspecs(namespace)
+                publishers.update(dict.fromkeys(specs, name))
+            elif name in enabled and publishers[clash] in {CORE, *enabled}:
+                owner = publishers[clash]
+                who = CORE if owner == CORE else installed[owner].label
+                raise DuplicateContribution(
+                    f"the hook {clash!r} is published by {who} and {installed[name].label}"
+                )
+
+
+def spec_names(namespace: ModuleType) -> list[str]:
+    """The hook specs (events) declared in a module's `register_hookspecs` namespace."""
+    marker = f"{PROJECT}_spec"  # the attribute pluggy's HookspecMarker sets
+    return [name for name in dir(namespace) if hasattr(getattr(namespace, name), marker)]
 
 
 def _flatten_by_module(pairs: Sequence[tuple[str, list[Any]]]) -> dict[str, list[Any]]:
@@ -179,11 +235,3 @@ def _flatten_by_module(pairs: Sequence[tuple[str, list[Any]]]) -> dict[str, list
     for module, items in pairs:
         merged.setdefault(module, []).extend(items)
     return merged
-
-
-def _refuse_duplicates(kind: str, names: Sequence[str]) -> None:
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise DuplicateContribution(f"two modules contribute the {kind} {name!r}")
-        seen.add(name)

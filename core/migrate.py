@@ -170,18 +170,18 @@ def branch_status(
     return statuses
 
 
-async def pending(runtime: Runtime) -> list[str]:
+async def pending(runtime: Runtime, host: Host) -> list[str]:
     """Enabled branches whose head is not applied yet."""
-    config = alembic_config(runtime.host)
-    branches = enabled_branches(runtime.host)
+    config = alembic_config(host)
+    branches = enabled_branches(host)
     async with runtime.engine.connect() as connection:
         return await connection.run_sync(lambda c: behind_branches(config, c, branches))
 
 
-async def status(runtime: Runtime) -> list[BranchStatus]:
+async def status(runtime: Runtime, host: Host) -> list[BranchStatus]:
     """Current and head revision of the core and of every enabled module, in order."""
-    config = alembic_config(runtime.host)
-    branches = [CORE_BRANCH, *runtime.host.names]
+    config = alembic_config(host)
+    branches = [CORE_BRANCH, *host.names]
     async with runtime.engine.connect() as connection:
         return await connection.run_sync(lambda c: branch_status(config, c, branches))
 
@@ -189,14 +189,14 @@ async def status(runtime: Runtime) -> list[BranchStatus]:
 # --- moving ---------------------------------------------------------------------------------
 
 
-async def upgrade(runtime: Runtime) -> list[str]:
+async def upgrade(runtime: Runtime, host: Host) -> list[str]:
     """Bring every enabled branch to its head; returns the branches that moved.
 
     Each branch goes to `<branch>@head`, never `heads`, which would also migrate modules that
     are installed but disabled.
     """
-    config = alembic_config(runtime.host)
-    branches = enabled_branches(runtime.host)
+    config = alembic_config(host)
+    branches = enabled_branches(host)
 
     def work(connection: Connection) -> list[str]:
         config.attributes["connection"] = connection
@@ -209,17 +209,17 @@ async def upgrade(runtime: Runtime) -> list[str]:
 
 
 async def move_module(
-    runtime: Runtime, module: str, *, to: str, downgrade: bool = False
+    runtime: Runtime, host: Host, module: str, *, to: str, downgrade: bool = False
 ) -> list[str]:
     """Upgrade or downgrade one module's branch to `to`; returns every branch that moved.
 
     `to` is `head`, `base`, a relative step (`-1`, `+1`) or one of the module's revisions.
     Downgrading a module also downgrades revisions of other modules that depend on it.
     """
-    if module not in (runtime.host.migration_dirs(installed=downgrade)):
+    if module not in (host.migration_dirs(installed=downgrade)):
         state = "installed" if downgrade else "enabled"
         raise ConfigError(f"{module!r} is not an {state} module with migrations")
-    config = alembic_config(runtime.host)
+    config = alembic_config(host)
 
     def work(connection: Connection) -> list[str]:
         config.attributes["connection"] = connection
@@ -250,15 +250,15 @@ def _branch_of(script: ScriptDirectory, revision: str) -> str:
 # --- start-up -------------------------------------------------------------------------------
 
 
-async def prepare_schema(runtime: Runtime) -> None:
+async def prepare_schema(runtime: Runtime, host: Host) -> None:
     """At start-up: migrate the embedded default; elsewhere refuse to run on an old schema."""
     if runtime.settings.should_auto_migrate:
-        moved = await upgrade(runtime)
+        moved = await upgrade(runtime, host)
         if moved:
             log.info("migrated: %s", ", ".join(moved))
         return
     try:
-        behind = await pending(runtime)
+        behind = await pending(runtime, host)
     except (DBAPIError, OSError) as error:
         log.warning("database unreachable at start-up, readiness will say so: %s", type(error))
         return

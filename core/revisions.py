@@ -21,6 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
+from core.host import Host
 from core.migrate import (
     CORE_BRANCH,
     SchemaBehind,
@@ -36,7 +37,7 @@ CORE_BASE = "core_0001"  # creates nothing; every module's first revision depend
 
 
 async def new_revision(
-    runtime: Runtime, module: str, message: str, *, allow_empty: bool = False
+    runtime: Runtime, host: Host, module: str, message: str, *, allow_empty: bool = False
 ) -> Path | None:
     """Autogenerate the module's next revision from its tables into its own folder.
 
@@ -45,14 +46,13 @@ async def new_revision(
     `depends_on` the core base and the heads of required modules. Returns the new file, or
     None when nothing changed and `allow_empty` is false.
     """
-    host = runtime.host
     folders = host.migration_dirs()
     if module not in folders:
         raise ConfigError(f"{module!r} is not an enabled module with a register_migrations folder")
     folders[module].mkdir(parents=True, exist_ok=True)
     config = alembic_config(host, scoped_tables=set(host.table_names().get(module, [])))
     config.set_main_option("revision_environment", "true")
-    requires = [name for name in host.installed[module].info.requires if name in folders]
+    requires = [name for name in host.installed[module].info.required_names if name in folders]
 
     def work(connection: Connection) -> Path | None:
         config.attributes["connection"] = connection

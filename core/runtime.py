@@ -1,49 +1,68 @@
-"""What a running Trellis holds: settings, modules, database, cache, mailer. One per app."""
+"""What a running Trellis holds: settings, database, cache, mailer, module settings, events.
+
+One per app. It knows nothing of the plugin host that built it (`core.host.Host.runtime`), so
+the hook vocabulary can name it without depending on the container.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.cache import Cache, create_cache
 from core.db import create_engine, create_read_sessionmaker, create_sessionmaker, transaction
-from core.host import Host
 from core.mail import Mailer, MailSettings, create_mailer
 from core.settings import Settings
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
 
+class Publish(Protocol):
+    """Deliver a module's event to every enabled subscriber, in module order, one at a time."""
+
+    async def __call__(self, event: str, /, **arguments: object) -> None: ...
+
+
 @dataclass(frozen=True)
 class Runtime:
-    """Built by `create_app()`; reached from handlers through `core.deps`."""
+    """Reached from handlers through `core.deps`, from hooks as their `runtime` argument."""
 
     settings: Settings
-    host: Host
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     read_sessions: async_sessionmaker[AsyncSession]
     cache: Cache
     secret_key: str
     mailer: Mailer
+    module_settings: Mapping[type[BaseModel], BaseModel]
+    publish: Publish
 
     @classmethod
-    def build(cls, settings: Settings, host: Host, *, mail: MailSettings | None = None) -> Runtime:
+    def build(
+        cls,
+        settings: Settings,
+        *,
+        module_settings: Mapping[type[BaseModel], BaseModel],
+        publish: Publish,
+        mail: MailSettings | None = None,
+    ) -> Runtime:
         """`mail` defaults to `MailSettings()` from the environment, as deployments set SMTP."""
         engine = create_engine(settings)
         return cls(
             settings=settings,
-            host=host,
             engine=engine,
             sessions=create_sessionmaker(engine),
             read_sessions=create_read_sessionmaker(engine),
             cache=create_cache(settings.redis_url, prefix=settings.cache_prefix),
             secret_key=settings.signing_key(),
             mailer=create_mailer(mail or MailSettings(), production=settings.is_production),
+            module_settings=module_settings,
+            publish=publish,
         )
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
@@ -51,7 +70,10 @@ class Runtime:
         return transaction(self.sessions)
 
     def settings_for(self, model: type[SettingsT]) -> SettingsT:
-        return self.host.settings_for(model)
+        """The validated `[modules.<name>]` settings of the module that declared `model`."""
+        value = self.module_settings[model]
+        assert isinstance(value, model)
+        return value
 
     async def close(self) -> None:
         await self.mailer.close()  # first: pending mail may still be retrying

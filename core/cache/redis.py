@@ -19,7 +19,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from core.cache import CacheUnavailable
+from core.cache.base import CacheUnavailable
 
 __all__ = ["RedisCache"]
 

@@ -14,7 +14,15 @@ import typer
 from typer.core import TyperGroup
 
 from core.cli import config, migrate, modules, openapi, serve
-from core.cli.context import KNOWN_ERRORS, CliOptions, describe, fail, load_host, use_options
+from core.cli.context import (
+    BUILT_IN,
+    KNOWN_ERRORS,
+    CliOptions,
+    describe,
+    fail,
+    load_host,
+    use_options,
+)
 
 __all__ = ["CliOptions", "app", "create_root", "main"]
 
@@ -51,13 +59,12 @@ def create_root(commands: Sequence[typer.Typer] = ()) -> typer.Typer:
 
 
 app = create_root()
-BUILT_IN = ("serve", "modules", "openapi", "migrate", "config", "migrations")
 
 
 def main() -> None:
     """Entry point of the `trellis` console script."""
     try:
-        commands = load_host().commands()
+        commands = load_host().commands(built_in=BUILT_IN)
     except KNOWN_ERRORS as problem:
         # Built-in commands still run (`config check` reports the problem); others cannot.
         wanted = next((arg for arg in sys.argv[1:] if not arg.startswith("-")), None)

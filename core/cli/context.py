@@ -12,6 +12,7 @@ Module commands (contributed through `register_commands`) use these too::
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -24,11 +25,15 @@ from alembic.util import CommandError
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 
+from core.app import create_app
 from core.host import DuplicateContribution, Host
 from core.migrate import SchemaBehind, pending
 from core.plugins import ConfigError, PluginsConfig
 from core.runtime import Runtime
 from core.settings import Settings
+
+# The commands of `trellis` itself, which no module may take.
+BUILT_IN = ("serve", "modules", "openapi", "migrate", "config", "migrations")
 
 # Errors a user can fix from their configuration or database: one line, exit 1, no traceback.
 KNOWN_ERRORS = (
@@ -72,6 +77,22 @@ def load_settings() -> Settings:
     return cli_options().settings or Settings()
 
 
+def check_setup(settings: Settings | None = None) -> Host:
+    """Assemble the app as `serve` would, plus the module commands, then let it go.
+
+    Raises the first problem (a clash between modules included) as a one-line error.
+    """
+    options = cli_options()
+    app = create_app(
+        settings or load_settings(), plugins=options.plugins, extra_plugins=options.extra_plugins
+    )
+    host: Host = app.state.host
+    host.commands(built_in=BUILT_IN)
+    runtime: Runtime = app.state.runtime
+    asyncio.run(runtime.close())
+    return host
+
+
 def load_host(settings: Settings | None = None) -> Host:
     """The enabled modules, validated; raises ConfigError with a one-line reason."""
     options = cli_options()
@@ -82,18 +103,26 @@ def load_host(settings: Settings | None = None) -> Host:
 
 
 @asynccontextmanager
+async def open_host_runtime() -> AsyncIterator[tuple[Runtime, Host]]:
+    """The enabled modules and a Runtime of theirs for one command, closed afterwards."""
+    settings = load_settings()
+    host = load_host(settings)
+    runtime = host.runtime(settings)
+    try:
+        yield runtime, host
+    finally:
+        await runtime.close()
+
+
+@asynccontextmanager
 async def open_runtime(*, check_schema: bool = True) -> AsyncIterator[Runtime]:
     """A Runtime for one command, closed afterwards; refuses a schema that is behind."""
-    settings = load_settings()
-    runtime = Runtime.build(settings, load_host(settings))
-    try:
-        if check_schema and (behind := await pending(runtime)):
+    async with open_host_runtime() as (runtime, host):
+        if check_schema and (behind := await pending(runtime, host)):
             raise SchemaBehind(
                 f"the database schema is behind for: {', '.join(behind)}; run `trellis migrate`"
             )
         yield runtime
-    finally:
-        await runtime.close()
 
 
 def fail(message: str) -> NoReturn:

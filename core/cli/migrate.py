@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from core import migrate as schema
-from core.cli.context import fail, open_runtime
+from core.cli.context import fail, open_host_runtime
 from core.cli.table import format_table
 from core.revisions import new_revision
 
@@ -36,10 +36,12 @@ def migrate(
         fail("--downgrade needs an explicit --to (for example --to base)")
 
     async def run() -> list[str]:
-        async with open_runtime(check_schema=False) as runtime:
+        async with open_host_runtime() as (runtime, host):
             if module is None:
-                return await schema.upgrade(runtime)
-            return await schema.move_module(runtime, module, to=to or "head", downgrade=downgrade)
+                return await schema.upgrade(runtime, host)
+            return await schema.move_module(
+                runtime, host, module, to=to or "head", downgrade=downgrade
+            )
 
     moved = asyncio.run(run())
     if not moved:
@@ -53,8 +55,8 @@ def status() -> None:
     """Per enabled module: the applied revision, the head, and whether it is behind."""
 
     async def run() -> list[schema.BranchStatus]:
-        async with open_runtime(check_schema=False) as runtime:
-            return await schema.status(runtime)
+        async with open_host_runtime() as (runtime, host):
+            return await schema.status(runtime, host)
 
     rows = [
         (line.module, line.current or "-", line.head or "-", "yes" if line.behind else "no")
@@ -74,8 +76,8 @@ def new(
     """Autogenerate a revision for MODULE's tables only, into MODULE's migrations folder."""
 
     async def run() -> Path | None:
-        async with open_runtime(check_schema=False) as runtime:
-            return await new_revision(runtime, module, message, allow_empty=empty)
+        async with open_host_runtime() as (runtime, host):
+            return await new_revision(runtime, host, module, message, allow_empty=empty)
 
     written = asyncio.run(run())
     if written is None:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from core.cli.context import fail, load_host, load_settings
+from core.cli.context import check_setup, fail, load_settings
 from core.mail import MailSettings, UnsafeMailSettings
 from core.settings import Settings
 
@@ -24,7 +24,6 @@ def serve(
     """Serve the API with uvicorn (the embedded SQLite default migrates itself at start-up)."""
     # Fail here with one line rather than inside every uvicorn worker with a traceback.
     settings = load_settings()
-    load_host(settings)
     if not reload:
         _check_workers(settings, workers)
     if settings.is_production:
@@ -32,6 +31,7 @@ def serve(
             MailSettings().refuse_cleartext_login()
         except UnsafeMailSettings as error:
             fail(str(error))
+    check_setup(settings)
     uvicorn.run(
         "core.app:create_app",
         factory=True,

@@ -9,31 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
-from typing import Protocol
 from urllib.parse import urlencode
 
+from core.mail.message import Message, Transport
 from core.mail.settings import MailSettings, UnsafeMailSettings
 
 __all__ = ["MailSettings", "Mailer", "Message", "Transport", "UnsafeMailSettings", "create_mailer"]
 
 log = logging.getLogger("trellis.mail")
-
-
-@dataclass(frozen=True)
-class Message:
-    """One e-mail to one recipient; `html` is the optional alternative to `text`."""
-
-    to: str
-    subject: str
-    text: str
-    html: str | None = None
-
-
-class Transport(Protocol):
-    """Delivers one message now, raising on failure; the Mailer decides about retries."""
-
-    async def deliver(self, message: Message) -> None: ...
 
 
 class Mailer:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from core.mail import Message
+from core.mail.message import Message
 
 log = logging.getLogger("trellis.mail")
 

@@ -8,7 +8,7 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 
-from core.mail import Message
+from core.mail.message import Message
 from core.mail.settings import MailSettings
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from core.cli.context import open_runtime
+from core import open_runtime
 from modules.auth.prune import Pruned, prune
 
 

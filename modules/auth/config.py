@@ -7,10 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from core.ratelimit import Rate
+from core import Rate
+from modules.auth.keys import ASYMMETRIC, load_key_pair
 
 Algorithm = Literal["HS256", "HS384", "HS512", "RS256", "EdDSA"]
-ASYMMETRIC: frozenset[str] = frozenset({"RS256", "EdDSA"})
 
 
 class AuthConfig(BaseModel, extra="forbid", frozen=True):
@@ -61,9 +61,6 @@ class AuthConfig(BaseModel, extra="forbid", frozen=True):
             return self
         if not (self.private_key_file and self.public_key_file):
             raise ValueError(f"{self.algorithm} needs private_key_file and public_key_file")
-        # Imported here: keys imports this module for AuthConfig.
-        from modules.auth.keys import load_key_pair
-
         load_key_pair(self)
         return self
 

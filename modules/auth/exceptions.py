@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import ProblemError, ProblemResponse, problem_response
+from core import ProblemError, ProblemResponse, problem_response
 
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 

@@ -5,16 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed448, ed25519, rsa
 
-from modules.auth.config import ASYMMETRIC
-
-if TYPE_CHECKING:
-    from modules.auth.config import AuthConfig
-
+# The algorithms that sign with PEM key files rather than the core's SECRET_KEY.
+ASYMMETRIC: frozenset[str] = frozenset({"RS256", "EdDSA"})
 MIN_RSA_BITS = 2048
 
 
@@ -26,14 +23,28 @@ class KeyPair:
     verifying: Any
 
 
-def keys_for(config: AuthConfig, secret_key: str) -> KeyPair:
+class KeySettings(Protocol):
+    """What keys read of the auth settings; `AuthConfig` checks its key files through here.
+
+    A protocol rather than `AuthConfig`, so this module need not import config.py (a cycle).
+    """
+
+    @property
+    def algorithm(self) -> str: ...
+    @property
+    def private_key_file(self) -> Path | None: ...
+    @property
+    def public_key_file(self) -> Path | None: ...
+
+
+def keys_for(config: KeySettings, secret_key: str) -> KeyPair:
     """The keys for the configured algorithm."""
     if config.algorithm in ASYMMETRIC:
         return load_key_pair(config)
     return KeyPair(signing=secret_key, verifying=secret_key)
 
 
-def load_key_pair(config: AuthConfig) -> KeyPair:
+def load_key_pair(config: KeySettings) -> KeyPair:
     """Read and check the PEM files; raises ValueError naming the problem."""
     private_file, public_file = config.private_key_file, config.public_key_file
     if private_file is None or public_file is None:

@@ -10,8 +10,7 @@ The account key is the normalised e-mail whether or not it exists, so the 429 re
 
 from __future__ import annotations
 
-from core.ratelimit import consume, limit_key
-from core.runtime import Runtime
+from core import Runtime, consume, limit_key
 from modules.auth.config import AuthConfig
 
 ACCOUNT_BUCKET = "login-account"

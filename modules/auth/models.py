@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 
 from sqlmodel import Field, SQLModel
 
-from core.timestamps import UTCDateTime, utcnow
+from core import UTCDateTime, utcnow
 
 
 class AuthSession(SQLModel, table=True):

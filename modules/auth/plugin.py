@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from uuid import UUID
 
@@ -9,8 +10,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
-from core import ModuleInfo, Mount, PrincipalResolver, hookimpl
-from core.runtime import Runtime
+from core import ModuleInfo, Mount, PrincipalResolver, Runtime, hookimpl
 from modules.auth import sessions
 from modules.auth.account_email import service as account_email
 from modules.auth.account_email.models import ActionToken
@@ -29,7 +29,7 @@ MODULE = ModuleInfo(
     settings=AuthConfig,
 )
 # A change to any of these alters what a session's cached snapshot says.
-SNAPSHOT_FIELDS = frozenset({"email", "is_active", "is_superuser"})
+SNAPSHOT_FIELDS = frozenset({"is_active", "is_superuser"})
 
 
 @hookimpl
@@ -61,8 +61,8 @@ def register_commands() -> list[typer.Typer]:
 
 
 @hookimpl
-def principal_resolver() -> PrincipalResolver:
-    return PrincipalResolver(resolve=principal_from_token, token_url=TOKEN_URL)
+def principal_resolver(runtime: Runtime) -> PrincipalResolver:
+    return PrincipalResolver(resolve=partial(principal_from_token, runtime), token_url=TOKEN_URL)
 
 
 @hookimpl

@@ -16,7 +16,7 @@ from sqlalchemy import CursorResult, Delete, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from core.timestamps import utcnow
+from core import utcnow
 from modules.auth.account_email.models import ActionToken
 from modules.auth.models import AuthSession, RefreshToken
 

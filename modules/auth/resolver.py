@@ -7,13 +7,15 @@ caches never overwrites a revocation marker written meanwhile.
 
 from __future__ import annotations
 
-from core.records import Principal
-from core.runtime import Runtime
+from core import EVERY_RIGHT, Principal, Runtime
 from modules.auth import snapshots
 from modules.auth.config import AuthConfig
 from modules.auth.keys import keys_for
 from modules.auth.sessions import load_snapshot
 from modules.auth.tokens import decode_access_token
+
+# A superuser's principal holds every right; other callers hold none the core knows of.
+ADMINISTRATOR = frozenset({EVERY_RIGHT})
 
 
 async def principal_from_token(runtime: Runtime, token: str) -> Principal | None:
@@ -43,9 +45,7 @@ async def principal_from_token(runtime: Runtime, token: str) -> Principal | None
         return None
     return Principal(
         id=claims.user_id,
-        email=snapshot.email,
-        is_active=snapshot.is_active,
-        is_superuser=snapshot.is_superuser,
         session_id=claims.session_id,
+        rights=ADMINISTRATOR if snapshot.is_superuser else frozenset(),
         claims=claims.raw,
     )

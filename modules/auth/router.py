@@ -6,7 +6,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response, status
 
-from core.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from core import CurrentPrincipal, RuntimeDep, SessionDep
 from modules.auth import service, sessions
 from modules.auth.dependencies import ClientDep, PasswordForm
 from modules.auth.exceptions import InvalidRefreshToken, SessionNotFound, as_response

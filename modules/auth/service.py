@@ -11,9 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from core.records import Principal
-from core.runtime import Runtime
-from core.timestamps import utcnow
+from core import Principal, Runtime, utcnow
 from modules.auth import snapshots
 from modules.auth.account_email.exceptions import EmailNotVerified
 from modules.auth.config import AuthConfig

@@ -18,9 +18,7 @@ from sqlalchemy import Update, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from core.db import on_commit, on_rollback
-from core.runtime import Runtime
-from core.timestamps import utcnow
+from core import Runtime, on_commit, on_rollback, utcnow
 from modules.auth import snapshots
 from modules.auth.config import AuthConfig
 from modules.auth.models import AuthSession
@@ -34,7 +32,6 @@ def snapshot_of(user: UserAccount | None) -> Snapshot:
         return REVOKED
     return Snapshot(
         user_id=user.id,
-        email=user.email,
         is_active=user.is_active,
         is_superuser=user.is_superuser,
     )

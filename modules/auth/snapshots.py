@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
-from core.cache import Cache
+from core import Cache
 
 
 def session_key(session_id: UUID) -> str:
@@ -29,7 +29,6 @@ class Snapshot:
     """A session's user as the resolver needs it; `revoked` marks a dead session."""
 
     user_id: UUID | None = None
-    email: str = ""
     is_active: bool = False
     is_superuser: bool = False
     revoked: bool = False
@@ -40,7 +39,6 @@ class Snapshot:
         return json.dumps(
             {
                 "uid": str(self.user_id),
-                "email": self.email,
                 "active": self.is_active,
                 "su": self.is_superuser,
             },
@@ -56,7 +54,6 @@ class Snapshot:
                 return REVOKED
             return cls(
                 user_id=UUID(data["uid"]),
-                email=str(data["email"]),
                 is_active=bool(data["active"]),
                 is_superuser=bool(data["su"]),
             )

@@ -5,8 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from core.checks import CORE_CHECKS
-from core.deps import RuntimeDep
+from core import ReadinessChecks
 from modules.health.schemas import Liveness, Readiness
 from modules.health.service import readiness
 
@@ -24,8 +23,7 @@ async def live() -> Liveness:
     response_model=Readiness,
     responses={503: {"model": Readiness, "description": "A dependency is unavailable"}},
 )
-async def ready(runtime: RuntimeDep) -> JSONResponse:
+async def ready(checks: ReadinessChecks) -> JSONResponse:
     """Every readiness check of the core and the enabled modules."""
-    checks = [*CORE_CHECKS, *runtime.host.health_checks()]
-    report = await readiness(runtime=runtime, checks=checks)
+    report = await readiness(checks=checks)
     return JSONResponse(report.model_dump(), status_code=200 if report.status == "ok" else 503)

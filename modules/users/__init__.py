@@ -5,6 +5,7 @@ from modules.users.passwords import password_policy
 from modules.users.schemas import UserAccount
 from modules.users.service import (
     authenticate,
+    create_user,
     get_user,
     get_user_by_email,
     mark_verified,
@@ -16,6 +17,7 @@ __all__ = [
     "UserAccount",
     "UserNotFound",
     "authenticate",
+    "create_user",
     "get_user",
     "get_user_by_email",
     "mark_verified",

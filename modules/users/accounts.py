@@ -9,8 +9,8 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from core.runtime import Runtime
-from core.timestamps import utcnow
+from core import Runtime, utcnow
+from modules.users import events
 from modules.users.exceptions import LastSuperuser, UserNotFound, WrongPassword
 from modules.users.models import User
 from modules.users.passwords import check_policy, verify_password
@@ -53,7 +53,7 @@ async def update_user(
         setattr(user, name, updates[name])
     user.updated_at = utcnow()
     await save_unique_email(session=session, user=user)
-    await runtime.host.user_updated(runtime, session, user.id, frozenset(changed))
+    await events.user_updated(runtime, session, user.id, frozenset(changed))
     return user
 
 
@@ -79,7 +79,7 @@ async def delete_user(*, runtime: Runtime, session: AsyncSession, user: User) ->
     if await lock_user(session=session, user_id=user.id) is None:
         raise UserNotFound("No user has this id.")
     await _refuse_losing_last_superuser(session=session, user=user)
-    await runtime.host.user_deleted(runtime, session, user.id)
+    await events.user_deleted(runtime, session, user.id)
     await session.delete(user)
     await session.flush()
 

@@ -9,8 +9,7 @@ from contextlib import asynccontextmanager
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.exc import DBAPIError
 
-from core.plugins import ConfigError
-from core.runtime import Runtime
+from core import ConfigError, Runtime
 from modules.users.config import BootstrapSettings
 from modules.users.exceptions import EmailTaken, PasswordRejected
 from modules.users.schemas import Email

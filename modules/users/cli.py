@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from pydantic import TypeAdapter, ValidationError
 
-from core.cli.context import fail, open_runtime
+from core import fail, open_runtime
 from modules.users.bootstrap import ensure_superuser
 from modules.users.exceptions import PasswordRejected
 from modules.users.schemas import Email

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import Depends
 
-from core.deps import CurrentPrincipal, CurrentSuperuser, Forbidden, SessionDep, module_settings
+from core import CurrentAdministrator, CurrentPrincipal, Forbidden, SessionDep, module_settings
 from modules.users.config import UsersConfig
 from modules.users.exceptions import AccountUnavailable
 from modules.users.models import User
@@ -27,7 +27,7 @@ async def current_user(principal: CurrentPrincipal, session: SessionDep) -> User
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
-async def current_admin(_principal: CurrentSuperuser, user: CurrentUser) -> User:
+async def current_admin(_principal: CurrentAdministrator, user: CurrentUser) -> User:
     """The caller, when the database (not only the token) says they are a superuser."""
     if not user.is_superuser:
         raise Forbidden("This action needs administrator rights.")

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import bcrypt
 
-from core.runtime import Runtime
+from core import Runtime
 from modules.users.config import UsersConfig
 from modules.users.exceptions import PasswordRejected
 from modules.users.schemas import has_unstorable

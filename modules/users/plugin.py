@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from types import ModuleType
 
 import typer
 from sqlmodel import SQLModel
 
-from core import ModuleInfo, Mount, hookimpl
-from core.runtime import Runtime
+from core import ModuleInfo, Mount, Runtime, hookimpl
+from modules.users import hookspecs
 from modules.users.bootstrap import bootstrap_superuser
 from modules.users.cli import build_cli
 from modules.users.config import UsersConfig
@@ -27,6 +28,11 @@ MODULE = ModuleInfo(
 @hookimpl
 def module_info() -> ModuleInfo:
     return MODULE
+
+
+@hookimpl
+def register_hookspecs() -> ModuleType:
+    return hookspecs
 
 
 @hookimpl

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from core.deps import RuntimeDep, SessionDep
+from core import RuntimeDep, SessionDep
 from modules.users import accounts, service
 from modules.users.dependencies import CurrentAdmin, CurrentUser, TargetUser, UsersConfigDep
 from modules.users.schemas import (

@@ -8,8 +8,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from core.runtime import Runtime
-from core.timestamps import utcnow
+from core import Runtime, utcnow
+from modules.users import events
 from modules.users.config import UsersConfig
 from modules.users.exceptions import EmailTaken, RegistrationClosed, UserNotFound
 from modules.users.models import User
@@ -85,7 +85,7 @@ async def create_user(
         is_verified=is_verified,
     )
     await save_unique_email(session=session, user=user)
-    await runtime.host.user_created(runtime, session, user.id)
+    await events.user_created(runtime, session, user.id)
     return user
 
 
@@ -169,7 +169,7 @@ async def set_password(
     user.updated_at = utcnow()
     session.add(user)
     await session.flush()
-    await runtime.host.user_password_changed(runtime, session, user.id)
+    await events.user_password_changed(runtime, session, user.id)
 
 
 async def mark_verified(*, runtime: Runtime, session: AsyncSession, user_id: UUID) -> None:
@@ -181,4 +181,4 @@ async def mark_verified(*, runtime: Runtime, session: AsyncSession, user_id: UUI
     user.updated_at = utcnow()
     session.add(user)
     await session.flush()
-    await runtime.host.user_updated(runtime, session, user.id, frozenset({"is_verified"}))
+    await events.user_updated(runtime, session, user.id, frozenset({"is_verified"}))

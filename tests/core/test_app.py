@@ -19,8 +19,7 @@ from core.app import create_app
 from core.plugins import ConfigError
 from core.runtime import Runtime
 from core.settings import Settings
-from core.testing import plugins, running
-from tests.conftest import ClientFactory
+from core.testing import ClientFactory, plugins, running
 
 
 def recording_module(
@@ -209,7 +208,7 @@ def test_every_endpoint_and_dependency_is_async(settings: Settings) -> None:
     app = create_app(settings, plugins=plugins(["health", "users", "auth"]))
     routes = [
         route
-        for _, mount in app.state.runtime.host.mounts()
+        for _, mount in app.state.host.mounts()
         for route in mount.router.routes
         if isinstance(route, APIRoute)
     ]

@@ -7,6 +7,7 @@ modules of tests/fixtures can be enabled without installing them.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from core.settings import Environment, Settings
 from core.testing import plugins
 from tests.fixtures.databases import BACKENDS, FIXTURE_PLUGINS, empty_database, table_names
 from tests.fixtures.gamma import GammaPlugin
+
+from .test_references import NOTES_WARNING
 
 runner = CliRunner()
 
@@ -67,17 +70,26 @@ def failed_with(result: Result, *fragments: str) -> None:
 def test_modules_lists_installed_modules_enabled_or_not(sqlite: Settings) -> None:
     result = trellis(sqlite, ["modules"], ["health", "alpha"])
     assert result.exit_code == 0, result.output
-    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines()[1:]}
+    cells = [re.split(r" {2,}", line) for line in result.stdout.splitlines()[1:]]
+    rows = {row[0]: row for row in cells}
     assert {"health", "users", "auth", "alpha", "beta"} <= set(rows)
-    assert rows["health"][:3] == ["health", "1.0.0", "yes"]
-    assert rows["alpha"][2] == "yes"
-    assert rows["beta"][2:] == ["no", "alpha", "0", "fixture_beta_item"]
+    assert rows["health"][:4] == ["health", "1.0.0", "trellis 0.1.0", "yes"]
+    assert rows["alpha"][2:4] == ["-", "yes"]  # passed in memory: no distribution
+    assert rows["beta"][3:] == ["no", "alpha", "0", "fixture_beta_item"]
 
 
 def test_config_check_ok(sqlite: Settings) -> None:
     result = trellis(sqlite, ["config", "check"], ["health", "alpha", "beta"])
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("OK: 3 modules enabled (health, alpha, beta)")
+
+
+def test_config_check_warns_about_a_disabled_module_blocking_deletes(sqlite: Settings) -> None:
+    # notes (a fixture plugin, so installed) refers to users_user and is not enabled.
+    result = trellis(sqlite, ["config", "check"], ["health", "users", "auth"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [f"warning: {NOTES_WARNING}"]
+    assert result.stdout.startswith("OK: 3 modules enabled (health, users, auth)")
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 from typing import Annotated
 
 import httpx
@@ -26,6 +27,15 @@ class Signup(BaseModel):
     name: str
     password: str = Field(min_length=12)
     tags: dict[str, int] = Field(default_factory=dict)
+
+
+class FakePgError(Exception):
+    """What psycopg raises: an SQLSTATE and diagnostics; its message carries the values."""
+
+    def __init__(self, sqlstate: str, table: str, constraint: str) -> None:
+        super().__init__(f"Key (id)=({DRIVER_SECRET}) is still referenced")
+        self.sqlstate = sqlstate
+        self.diag = SimpleNamespace(table_name=table, constraint_name=constraint)
 
 
 class EmailTaken(ProblemError):
@@ -89,8 +99,20 @@ _EXCEPTIONS: dict[str, Exception] = {
     "invalidated": sa_exc.DBAPIError(
         "SELECT 1", {}, Exception(DRIVER_SECRET), connection_invalidated=True
     ),
-    "integrity": sa_exc.IntegrityError("INSERT", {}, Exception(DRIVER_SECRET)),
     "file": FileNotFoundError(DRIVER_SECRET),
+    "integrity": sa_exc.IntegrityError("INSERT", {"email": "a@b.c"}, Exception(DRIVER_SECRET)),
+    "postgres-unique": sa_exc.IntegrityError(
+        "INSERT", {}, FakePgError("23505", "users_user", "ix_users_user_email")
+    ),
+    "postgres-foreign-key": sa_exc.IntegrityError(
+        "DELETE", {}, FakePgError("23503", "notes_note", "notes_note_owner_id_fkey")
+    ),
+    "sqlite-foreign-key": sa_exc.IntegrityError(
+        "DELETE", {}, Exception("FOREIGN KEY constraint failed")
+    ),
+    "sqlite-unique": sa_exc.IntegrityError(
+        "INSERT", {}, Exception("UNIQUE constraint failed: users_user.email")
+    ),
 }
 
 
@@ -297,7 +319,59 @@ async def test_outages_are_503(client: httpx.AsyncClient, kind: str) -> None:
     assert "db.internal" not in response.text
 
 
-@pytest.mark.parametrize("kind", ["integrity", "file"])
+@pytest.mark.parametrize(
+    ("kind", "detail", "logged"),
+    [
+        ("integrity", "This conflicts with data that already exists.", "no constraint named"),
+        (
+            "postgres-unique",
+            "This conflicts with data that already exists.",
+            "sqlstate=23505 table=users_user constraint=ix_users_user_email",
+        ),
+        (
+            "postgres-foreign-key",
+            "This cannot be deleted or changed while other data still refers to it.",
+            "sqlstate=23503 table=notes_note constraint=notes_note_owner_id_fkey",
+        ),
+        (
+            "sqlite-foreign-key",
+            "This cannot be deleted or changed while other data still refers to it.",
+            "no constraint named",
+        ),
+        (
+            "sqlite-unique",
+            "This conflicts with data that already exists.",
+            "constraint=users_user.email",
+        ),
+    ],
+)
+async def test_integrity_error_is_409_naming_the_constraint_only_in_the_log(
+    client: httpx.AsyncClient,
+    caplog: pytest.LogCaptureFixture,
+    kind: str,
+    detail: str,
+    logged: str,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="trellis.errors"):
+        response = await client.get(f"/raise/{kind}", headers={"X-Request-ID": "req-409"})
+    assert response.status_code == 409
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json() == {
+        "type": "about:blank",
+        "title": "Conflict",
+        "status": 409,
+        "detail": detail,
+        "request_id": "req-409",
+    }
+    [record] = [r for r in caplog.records if r.name == "trellis.errors"]
+    assert record.levelno == logging.WARNING
+    assert f"({logged}) request_id=req-409" in record.getMessage()
+    for leaked in (DRIVER_SECRET, "a@b.c", "INSERT", "DELETE"):
+        assert leaked not in response.text
+        assert leaked not in caplog.text
+
+
+@pytest.mark.parametrize("kind", ["file"])
 async def test_other_failures_are_500(client: httpx.AsyncClient, kind: str) -> None:
     response = await client.get(f"/raise/{kind}")
     assert response.status_code == 500

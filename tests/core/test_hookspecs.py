@@ -8,13 +8,16 @@ from pathlib import Path
 import pytest
 
 from core import hookspecs
+from modules.users import hookspecs as user_events
 
 GUIDE = Path(__file__).parents[2] / "docs" / "writing-a-module.md"
-SPECS = [
-    name
-    for name, function in inspect.getmembers(hookspecs, inspect.isfunction)
+# The core's generic hooks and the events the built-in modules publish.
+SPECS = {
+    name: function
+    for namespace in (hookspecs, user_events)
+    for name, function in inspect.getmembers(namespace, inspect.isfunction)
     if hasattr(function, f"{hookspecs.PROJECT}_spec")
-]
+}
 
 
 def test_there_are_hooks() -> None:
@@ -23,7 +26,7 @@ def test_there_are_hooks() -> None:
 
 @pytest.mark.parametrize("name", SPECS)
 def test_each_hook_has_a_docstring_with_an_example(name: str) -> None:
-    doc = inspect.getdoc(getattr(hookspecs, name)) or ""
+    doc = inspect.getdoc(SPECS[name]) or ""
     assert doc.splitlines()[0].endswith("."), f"{name}: one-line summary first"
     assert "Example::" in doc, f"{name}: give a short example implementation"
 

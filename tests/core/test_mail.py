@@ -18,10 +18,9 @@ from core.mail.console import ConsoleTransport
 from core.mail.outbox import send_after_commit
 from core.mail.smtp import SmtpTransport
 from core.mail.templates import render
-from core.runtime import Runtime
 from core.settings import Settings
 from core.testing import plugins
-from tests.smtp_sink import SmtpSink, bodies, free_port
+from core.testing.outbox import SmtpSink, bodies, free_port
 
 TOKEN = "tok-3a9f-secret"
 PASSWORD = "smtp-pass-do-not-log"
@@ -314,7 +313,7 @@ def test_templates_escape_values_for_html_only() -> None:
 async def test_runtime_builds_and_closes_the_mailer(sink: SmtpSink, tmp_path: Path) -> None:
     settings = Settings(_env_file=None, var_dir=tmp_path, secret_key="k" * 40)
     host = Host.load(tmp_path / "plugins.toml", config=plugins(["health"]))
-    runtime = Runtime.build(settings, host, mail=mail_settings(sink.port))
+    runtime = host.runtime(settings, mail=mail_settings(sink.port))
     assert isinstance(runtime.mailer.transport, SmtpTransport)
 
     await runtime.mailer.send(message())

@@ -48,18 +48,20 @@ def empty(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
 
 
 @asynccontextmanager
-async def runtime_of(settings: Settings, modules: Sequence[str]) -> AsyncIterator[Runtime]:
+async def runtime_of(
+    settings: Settings, modules: Sequence[str]
+) -> AsyncIterator[tuple[Runtime, Host]]:
     host = Host.load(settings.plugins_file, config=plugins(modules), extra_plugins=FIXTURE_PLUGINS)
-    runtime = Runtime.build(settings, host)
+    runtime = host.runtime(settings)
     try:
-        yield runtime
+        yield runtime, host
     finally:
         await runtime.close()
 
 
 async def migrate(settings: Settings, modules: Sequence[str]) -> list[str]:
-    async with runtime_of(settings, modules) as runtime:
-        return await upgrade(runtime)
+    async with runtime_of(settings, modules) as (runtime, host):
+        return await upgrade(runtime, host)
 
 
 def versions(settings: Settings) -> set[str]:
@@ -93,12 +95,12 @@ async def test_empty_to_heads_then_each_module_to_base_and_back(empty: Settings)
     assert table_names(empty) >= FIXTURE_TABLES
     assert await migrate(empty, modules) == []  # idempotent
 
-    async with runtime_of(empty, modules) as runtime:
-        assert await pending(runtime) == []
-        assert await move_module(runtime, "beta", to="base", downgrade=True) == ["beta"]
-        assert await move_module(runtime, "alpha", to="base", downgrade=True) == ["alpha"]
+    async with runtime_of(empty, modules) as (runtime, host):
+        assert await pending(runtime, host) == []
+        assert await move_module(runtime, host, "beta", to="base", downgrade=True) == ["beta"]
+        assert await move_module(runtime, host, "alpha", to="base", downgrade=True) == ["alpha"]
         assert not FIXTURE_TABLES & table_names(empty)
-        assert await pending(runtime) == ["alpha", "beta"]
+        assert await pending(runtime, host) == ["alpha", "beta"]
     assert versions(empty) == {"core_0001"}
 
     assert await migrate(empty, modules) == ["alpha", "beta"]
@@ -106,10 +108,10 @@ async def test_empty_to_heads_then_each_module_to_base_and_back(empty: Settings)
 
 
 async def test_models_and_migrations_agree_for_every_module(empty: Settings) -> None:
-    modules = [*discover_modules(), "alpha", "beta"]
+    modules = [*discover_modules(), "alpha", "beta", "notes"]
     await migrate(empty, modules)
-    async with runtime_of(empty, modules) as runtime:
-        by_module = runtime.host.table_names()
+    async with runtime_of(empty, modules) as (_runtime, host):
+        by_module = host.table_names()
     for module in modules:
         tables = set(by_module.get(module, []))
         assert differences(empty, tables) == [], f"{module}: models and migrations differ"
@@ -125,23 +127,23 @@ async def test_enabling_a_module_later_applies_only_its_branch(empty: Settings) 
     # Disabling beta drops nothing, and the remaining modules are not "behind".
     assert await migrate(empty, ["alpha"]) == []
     assert "fixture_beta_item" in table_names(empty)
-    async with runtime_of(empty, ["alpha"]) as runtime:
-        assert await pending(runtime) == []
+    async with runtime_of(empty, ["alpha"]) as (runtime, host):
+        assert await pending(runtime, host) == []
 
 
 async def test_a_dependent_revision_runs_after_its_dependency(
     empty: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with runtime_of(empty, ["alpha", "beta"]) as runtime:
+    async with runtime_of(empty, ["alpha", "beta"]) as (runtime, host):
         with caplog.at_level(logging.INFO, logger="alembic.runtime.migration"):
-            moved = await move_module(runtime, "beta", to="head")
+            moved = await move_module(runtime, host, "beta", to="head")
         ran = [
             r.message.split("-> ")[1].split(",")[0] for r in caplog.records if "-> " in r.message
         ]
         # beta_0001 pulls in only what it depends on: alpha_0001, not alpha's head.
         assert ran == ["core_0001", "alpha_0001", "beta_0001"]
         assert moved == ["alpha", "beta", "core"]
-        lines = {line.module: line for line in await status(runtime)}
+        lines = {line.module: line for line in await status(runtime, host)}
         assert (lines["alpha"].current, lines["alpha"].head) == ("alpha_0001", "alpha_0002")
         assert lines["alpha"].behind
         assert not lines["beta"].behind
@@ -156,15 +158,17 @@ async def test_one_module_to_a_revision_and_back_keeps_the_rows(empty: Settings)
         )
         connection.execute(text("INSERT INTO fixture_beta_item (id, alpha_id) VALUES (1, 1)"))
 
-    async with runtime_of(empty, ["alpha", "beta"]) as runtime:
+    async with runtime_of(empty, ["alpha", "beta"]) as (runtime, host):
         # Dropping a column: on SQLite a copy of the table replaces it (batch mode).
-        assert await move_module(runtime, "alpha", to="alpha_0001", downgrade=True) == ["alpha"]
-        assert await pending(runtime) == ["alpha"]
-        assert await move_module(runtime, "alpha", to="head") == ["alpha"]
+        assert await move_module(runtime, host, "alpha", to="alpha_0001", downgrade=True) == [
+            "alpha"
+        ]
+        assert await pending(runtime, host) == ["alpha"]
+        assert await move_module(runtime, host, "alpha", to="head") == ["alpha"]
         with pytest.raises(ConfigError, match="not a revision of the module 'alpha'"):
-            await move_module(runtime, "alpha", to="beta_0001")
+            await move_module(runtime, host, "alpha", to="beta_0001")
         with pytest.raises(ConfigError, match="not an enabled module"):
-            await move_module(runtime, "health", to="head")
+            await move_module(runtime, host, "health", to="head")
 
     with engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM fixture_alpha_item")).scalar() == 1
@@ -215,9 +219,9 @@ def test_two_migrate_processes_at_once_both_succeed(tmp_path: Path) -> None:
 
         async def behind() -> list[str]:
             host = Host.load(plugins_file)
-            runtime = Runtime.build(settings, host)
+            runtime = host.runtime(settings)
             try:
-                return await pending(runtime)
+                return await pending(runtime, host)
             finally:
                 await runtime.close()
 

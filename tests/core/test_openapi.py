@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from core import ModuleInfo, Mount, hookimpl
-from tests.conftest import ClientFactory
+from core.testing import ClientFactory
 
 PROBLEM = "application/problem+json"
 

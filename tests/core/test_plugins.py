@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-import textwrap
 from collections.abc import Iterator
-from importlib import invalidate_caches
 from pathlib import Path
 from types import ModuleType
 
@@ -14,17 +11,23 @@ from pydantic import BaseModel
 
 from core import ModuleInfo, hookimpl
 from core.host import Host
-from core.plugins import ConfigError, PluginsConfig, discover_modules, read_plugins_file
+from core.plugins import (
+    ConfigError,
+    PluginsConfig,
+    discover_modules,
+    load_modules,
+    read_plugins_file,
+)
+from core.records import EmptySettings
+from tests.support.packages import Site, plugin_source, site_packages
 
 
 def fake_module(
-    name: str, *, requires: tuple[str, ...] = (), settings: type[BaseModel] | None = None
+    name: str, *, requires: tuple[str, ...] = (), settings: type[BaseModel] = EmptySettings
 ) -> ModuleType:
     """A plugin object built in memory, as a third-party package's plugin.py would be."""
     plugin = ModuleType(f"fake_{name}")
-    info = ModuleInfo(
-        name=name, version="1.0", requires=requires, **({"settings": settings} if settings else {})
-    )
+    info = ModuleInfo(name=name, version="1.0", requires=requires, settings=settings)
 
     @hookimpl
     def module_info() -> ModuleInfo:
@@ -89,7 +92,7 @@ def test_settings_are_validated_and_reachable_by_model() -> None:
     host = load(
         ["limited"], {"limited": {"per_minute": 9}}, extra=[fake_module("limited", settings=Limits)]
     )
-    assert host.settings_for(Limits).per_minute == 9
+    assert host.module_settings[Limits] == Limits(per_minute=9)
 
 
 def test_modules_start_in_dependency_order_whatever_the_file_order() -> None:
@@ -123,45 +126,24 @@ def test_plugins_file_is_read(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def installed_package(tmp_path: Path) -> Iterator[str]:
-    """A third-party module installed the way pip would: a package plus an entry point."""
-    package = tmp_path / "acme_notes"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "plugin.py").write_text(
-        textwrap.dedent(
-            """
-            from core import ModuleInfo, hookimpl
-
-            @hookimpl
-            def module_info() -> ModuleInfo:
-                return ModuleInfo(name="notes", version="2.1", requires=("users",))
-            """
-        )
-    )
-    dist = tmp_path / "acme_notes-2.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-notes\nVersion: 2.1\n")
-    (dist / "entry_points.txt").write_text("[trellis.modules]\nnotes = acme_notes.plugin\n")
-    sys.path.insert(0, str(tmp_path))
-    invalidate_caches()
-    yield "notes"
-    sys.path.remove(str(tmp_path))
-    sys.modules.pop("acme_notes.plugin", None)
-    sys.modules.pop("acme_notes", None)
-    invalidate_caches()
+def packages(tmp_path: Path) -> Iterator[Site]:
+    with site_packages(tmp_path / "site") as site:
+        yield site
 
 
-def test_third_party_package_is_found_through_its_entry_point(installed_package: str) -> None:
+def test_third_party_package_is_found_through_its_entry_point(packages: Site) -> None:
+    packages.install("acme-notes", "2.1", notes=plugin_source("notes", "2.1", requires=("users",)))
     found = discover_modules()
-    assert found[installed_package].info.version == "2.1"
-    host = load(["users", installed_package])
+    assert found["notes"].info.version == "2.1"
+    assert found["notes"].label == "'notes' (acme-notes 2.1)"
+    host = load(["users", "notes"])
     assert host.names == ("users", "notes")
 
 
-def test_a_package_that_fails_to_import_is_named(installed_package: str, tmp_path: Path) -> None:
-    (tmp_path / "acme_notes" / "plugin.py").write_text("raise RuntimeError('half-written')\n")
+def test_a_package_that_fails_to_import_stops_start_up_when_enabled(packages: Site) -> None:
+    packages.install("acme-notes", "2.1", notes="raise RuntimeError('half-written')\n")
     with pytest.raises(
-        ConfigError, match=r"cannot load module 'notes' .*RuntimeError: half-written"
+        ConfigError,
+        match=r"cannot load module 'notes' \(acme-notes 2.1\) .*RuntimeError: half-written",
     ):
-        discover_modules()
+        load_modules(PluginsConfig(enabled=("users", "notes")))

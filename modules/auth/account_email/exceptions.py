@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import ProblemError
+from core import ProblemError
 
 
 class InvalidActionToken(ProblemError):

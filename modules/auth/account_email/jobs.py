@@ -11,7 +11,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.runtime import Runtime
+from core import Runtime
 from modules.auth.account_email import service
 
 log = logging.getLogger("trellis.auth")

@@ -6,8 +6,7 @@ key is the normalised e-mail, hashed by the core before it reaches the cache.
 
 from __future__ import annotations
 
-from core.ratelimit import Rate, consume
-from core.runtime import Runtime
+from core import Rate, Runtime, consume
 from modules.auth.config import AuthConfig
 
 ADDRESS_BUCKET = "account-mail-address"

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from core.mail import Mailer, Message
-from core.mail.templates import render
+from core import Mailer, Message, render
 
 # The link mails' templates are still the core's; the notice's is this package's own.
 TEMPLATES = "modules.auth.account_email"

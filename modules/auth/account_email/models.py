@@ -8,7 +8,7 @@ from uuid import UUID
 
 from sqlmodel import Field, SQLModel
 
-from core.timestamps import UTCDateTime, utcnow
+from core import UTCDateTime, utcnow
 
 
 class Purpose(StrEnum):

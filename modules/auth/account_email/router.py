@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, status
 
-from core.deps import CurrentPrincipal, RuntimeDep, SessionDep
+from core import CurrentPrincipal, RuntimeDep, SessionDep
 from modules.auth.account_email import jobs, service
 from modules.auth.account_email.limits import count_mail_request
 from modules.auth.account_email.schemas import (
@@ -58,8 +58,9 @@ async def request_verification(
     principal: CurrentPrincipal, client: ClientDep, runtime: RuntimeDep, session: SessionDep
 ) -> Accepted:
     """Mail the signed-in user a link confirming their address."""
-    await count_mail_request(runtime=runtime, email=principal.email, ip=client.ip)
-    await service.request_verification(runtime=runtime, session=session, user_id=principal.id)
+    await service.request_verification(
+        runtime=runtime, session=session, user_id=principal.id, ip=client.ip
+    )
     return Accepted(detail="A confirmation link is on its way.")
 
 

@@ -10,11 +10,10 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.mail.outbox import send_after_commit
-from core.runtime import Runtime
-from core.timestamps import utcnow
+from core import Runtime, send_after_commit, utcnow
 from modules.auth.account_email import tokens
 from modules.auth.account_email.exceptions import AlreadyVerified, InvalidActionToken
+from modules.auth.account_email.limits import count_mail_request
 from modules.auth.account_email.mails import (
     password_changed_mail,
     reset_password_mail,
@@ -65,11 +64,14 @@ async def send_verification_link(
     send_after_commit(session, runtime.mailer, message)
 
 
-async def request_verification(*, runtime: Runtime, session: AsyncSession, user_id: UUID) -> None:
+async def request_verification(
+    *, runtime: Runtime, session: AsyncSession, user_id: UUID, ip: str
+) -> None:
     """For the signed-in user; AlreadyVerified when there is nothing to confirm."""
     user = await get_user(session=session, user_id=user_id)
     if user is None:
         raise InvalidActionToken()  # unreachable: the caller's token was just accepted
+    await count_mail_request(runtime=runtime, email=user.email, ip=ip)
     if user.is_verified:
         raise AlreadyVerified()
     await send_verification_link(runtime=runtime, session=session, user=user)

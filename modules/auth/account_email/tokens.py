@@ -11,7 +11,7 @@ from sqlalchemy import delete, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from core.timestamps import utcnow
+from core import utcnow
 from modules.auth.account_email.models import ActionToken, Purpose
 
 

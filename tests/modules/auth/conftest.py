@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
-from tests.conftest import ClientFactory
-from tests.smtp_sink import SmtpSink
+from core.testing import ClientFactory
+from core.testing.outbox import SmtpSink
 
 from .support import ADMIN_EMAIL, FAST_HASHING, FRONTEND, MODULES, PASSWORD
 
@@ -28,18 +28,7 @@ def with_admin(monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture
-def sink(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpSink]:
-    """A mail server, and the environment pointing the app at it (read when the app is built)."""
-    server = SmtpSink().start()
-    for name, value in {
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(server.port),
-        "SMTP_TLS": "false",
-        "SMTP_SSL": "false",
-        "EMAILS_FROM_EMAIL": "noreply@trellis.test",
-        "FRONTEND_URL": FRONTEND,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("SMTP_USER", raising=False)
-    yield server
-    server.stop()
+def sink(mail_outbox: SmtpSink, monkeypatch: pytest.MonkeyPatch) -> SmtpSink:
+    """The kit's mail server; links in mails point at the test frontend."""
+    monkeypatch.setenv("FRONTEND_URL", FRONTEND)
+    return mail_outbox

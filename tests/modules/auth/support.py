@@ -19,8 +19,7 @@ from fastapi import FastAPI
 from core.app import create_app
 from core.runtime import Runtime
 from core.settings import Settings
-from core.testing import plugins, running
-from tests.conftest import TEST_SECRET
+from core.testing import TEST_SECRET, plugins, running
 
 MODULES = ["users", "auth"]
 FAST_HASHING = {"users": {"bcrypt_rounds": 4}}

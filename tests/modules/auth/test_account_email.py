@@ -16,10 +16,10 @@ from sqlalchemy import update
 
 from core.db import create_engine
 from core.settings import Environment, Settings
+from core.testing import ClientFactory
+from core.testing.outbox import SmtpSink, bodies
 from core.timestamps import utcnow
 from modules.auth.account_email.models import ActionToken
-from tests.conftest import ClientFactory
-from tests.smtp_sink import SmtpSink, bodies
 
 from .support import (
     FRONTEND,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
 
 from core.cache import Cache
 from core.settings import Settings
@@ -11,55 +13,38 @@ from core.settings import Settings
 from .support import app_and_client, bearer, runtime_of, signed_up
 
 
-class CountingCache:
-    """A `Cache` that records the name of every call before passing it on."""
+def count_calls(cache: Cache, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the name of every call the app makes on `cache` (the very instance it holds)."""
+    calls: list[str] = []
 
-    def __init__(self, inner: Cache) -> None:
-        self.inner = inner
-        self.calls: list[str] = []
+    def counted(name: str) -> Callable[..., Awaitable[Any]]:
+        method = getattr(cache, name)
 
-    async def get(self, key: str) -> str | None:
-        self.calls.append("get")
-        return await self.inner.get(key)
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            calls.append(name)
+            return await method(*args, **kwargs)
 
-    async def get_many(self, keys: Sequence[str]) -> list[str | None]:
-        self.calls.append("get_many")
-        return await self.inner.get_many(keys)
+        return call
 
-    async def set(
-        self, key: str, value: str, *, ttl: float | None = None, only_if_absent: bool = False
-    ) -> bool:
-        self.calls.append("set")
-        return await self.inner.set(key, value, ttl=ttl, only_if_absent=only_if_absent)
-
-    async def delete(self, *keys: str) -> None:
-        self.calls.append("delete")
-        await self.inner.delete(*keys)
-
-    async def incr(self, key: str, *, ttl: float) -> tuple[int, float]:
-        self.calls.append("incr")
-        return await self.inner.incr(key, ttl=ttl)
-
-    async def ping(self) -> None:
-        await self.inner.ping()
-
-    async def close(self) -> None:
-        await self.inner.close()
+    for name in ("get", "get_many", "set", "delete", "incr"):
+        monkeypatch.setattr(cache, name, counted(name))
+    return calls
 
 
-async def test_a_warm_token_costs_one_cache_round_trip(settings: Settings) -> None:
+async def test_a_warm_token_costs_one_cache_round_trip(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
     quiet = settings.model_copy(update={"rate_limit_disabled": True})  # no INCR per request
     async with app_and_client(quiet) as (app, client):
         access = (await signed_up(client, "ann@example.com"))["access_token"]
-        counting = CountingCache(runtime_of(app).cache)
-        app.state.runtime = dataclasses.replace(runtime_of(app), cache=counting)
+        calls = count_calls(runtime_of(app).cache, monkeypatch)
 
         first = await client.get("/api/v1/auth/sessions", headers=bearer(access))
         assert first.status_code == 200
-        assert counting.calls == ["get_many", "set"]  # a miss: loaded once, then remembered
+        assert calls == ["get_many", "set"]  # a miss: loaded once, then remembered
 
-        counting.calls.clear()
+        calls.clear()
         for _ in range(3):
             again = await client.get("/api/v1/auth/sessions", headers=bearer(access))
             assert again.status_code == 200
-        assert counting.calls == ["get_many"] * 3  # denylist and snapshot in one MGET
+        assert calls == ["get_many"] * 3  # denylist and snapshot in one MGET

@@ -7,8 +7,8 @@ import asyncio
 import httpx
 import pytest
 
+from core.testing import Backend, ClientFactory
 from modules.users import service as users_service
-from tests.conftest import Backend, ClientFactory
 
 from .support import (
     ME,
@@ -161,13 +161,12 @@ async def test_empty_form_fields_are_422(client: httpx.AsyncClient, field: str, 
     assert response.status_code == 422
 
 
+@pytest.mark.backends("postgres")  # SQLite serialises the two transactions (BEGIN IMMEDIATE)
 async def test_a_login_racing_a_password_change_opens_no_session(
     backend: Backend, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The change revokes the sessions it sees; a login that checked the old password meanwhile
     must not open one it cannot see (PostgreSQL: SQLite runs one write transaction at a time)."""
-    if backend.name != "postgres":
-        pytest.skip("SQLite serialises the two transactions (BEGIN IMMEDIATE)")
     await register(client, "ann@example.com")
     headers = bearer((await tokens(client, "ann@example.com"))["access_token"])
     checked, resume = asyncio.Event(), asyncio.Event()

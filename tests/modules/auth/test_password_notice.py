@@ -13,7 +13,7 @@ from core import ModuleInfo, hookimpl
 from core.errors import ProblemError
 from core.runtime import Runtime
 from core.settings import Settings
-from tests.smtp_sink import SmtpSink, bodies
+from core.testing.outbox import SmtpSink, bodies
 
 from .support import (
     FRONTEND,

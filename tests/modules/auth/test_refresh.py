@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import ClientFactory
+from core.testing import ClientFactory
 
 from .support import (
     ME,

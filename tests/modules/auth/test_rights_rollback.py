@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from types import ModuleType
 from uuid import UUID
 
+import httpx
+import pytest
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import ModuleInfo, Mount, hookimpl
-from core.deps import CurrentSuperuser
+from core.deps import CurrentAdministrator
 from core.errors import ProblemError
 from core.runtime import Runtime
-from tests.conftest import ClientFactory
+from core.testing import ClientFactory
+from modules.auth.testing import Account
 
-from .support import MODULES, bearer, module_settings, register, tokens
+from .support import MODULES, module_settings
 
 VETO = "/api/v1/veto/admin-only"
 
@@ -26,12 +30,12 @@ class Vetoed(ProblemError):
 
 def vetoing_module() -> ModuleType:
     """Refuses every promotion from its user_updated hook (after auth's), and has a route
-    guarded by the core's CurrentSuperuser alone, as any third-party module's would be."""
+    guarded by the core's CurrentAdministrator alone, as any third-party module's would be."""
     plugin = ModuleType("veto")
     router = APIRouter(prefix="/veto", tags=["veto"])
 
     @router.get("/admin-only")
-    async def admin_only(_: CurrentSuperuser) -> dict[str, bool]:
+    async def admin_only(_: CurrentAdministrator) -> dict[str, bool]:
         return {"ok": True}
 
     @hookimpl
@@ -54,20 +58,23 @@ def vetoing_module() -> ModuleType:
     return plugin
 
 
-async def test_a_promotion_that_rolls_back_grants_nothing(
-    make_client: ClientFactory, with_admin: str
-) -> None:
+@pytest.fixture
+async def client(make_client: ClientFactory) -> AsyncIterator[httpx.AsyncClient]:
     modules = [*MODULES, "veto"]
     async with make_client(modules, module_settings(), extra_plugins=[vetoing_module()]) as client:
-        admin = bearer((await tokens(client, with_admin))["access_token"])
-        ann_id = await register(client, "ann@example.com")
-        ann = bearer((await tokens(client, "ann@example.com"))["access_token"])
-        assert (await client.get(VETO, headers=ann)).status_code == 403
-        promoted = await client.patch(
-            f"/api/v1/users/{ann_id}", json={"is_superuser": True}, headers=admin
-        )
-        assert promoted.status_code == 409
-        assert (await client.get(VETO, headers=ann)).status_code == 403
-        assert (await client.get("/api/v1/users/me", headers=ann)).json()["is_superuser"] is False
-        # The administrator's own session was untouched by the failed change.
-        assert (await client.get(VETO, headers=admin)).status_code == 200
+        yield client
+
+
+async def test_a_promotion_that_rolls_back_grants_nothing(
+    client: httpx.AsyncClient, superuser: Account, user: Account
+) -> None:
+    assert (await client.get(VETO, headers=user.headers)).status_code == 403
+    promoted = await client.patch(
+        f"/api/v1/users/{user.id}", json={"is_superuser": True}, headers=superuser.headers
+    )
+    assert promoted.status_code == 409
+    assert (await client.get(VETO, headers=user.headers)).status_code == 403
+    me = await client.get("/api/v1/users/me", headers=user.headers)
+    assert me.json()["is_superuser"] is False
+    # The administrator's own session was untouched by the failed change.
+    assert (await client.get(VETO, headers=superuser.headers)).status_code == 200

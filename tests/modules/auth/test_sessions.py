@@ -7,17 +7,15 @@ import uuid
 import httpx
 
 from core.settings import Settings
-from tests.conftest import ClientFactory
+from modules.auth.testing import Account
 
 from .support import (
     ME,
-    MODULES,
     PASSWORD,
     app_and_client,
     bearer,
     claims_of,
     me_status,
-    module_settings,
     refresh,
     register,
     runtime_of,
@@ -114,38 +112,35 @@ async def test_deleted_users_tokens_are_refused(client: httpx.AsyncClient) -> No
 
 
 async def test_deactivation_and_demotion_apply_at_once(
-    make_client: ClientFactory, with_admin: str
+    client: httpx.AsyncClient, superuser: Account
 ) -> None:
-    async with make_client(MODULES, module_settings()) as client:
-        admin = bearer((await tokens(client, with_admin))["access_token"])
-        ann_id = await register(client, "ann@example.com")
-        ann = await tokens(client, "ann@example.com")
-        ann_auth = bearer(ann["access_token"])
-        user = f"/api/v1/users/{ann_id}"
-        assert (await client.get("/api/v1/users", headers=ann_auth)).status_code == 403
-        await client.patch(user, json={"is_superuser": True}, headers=admin)
-        assert (await client.get("/api/v1/users", headers=ann_auth)).status_code == 200
-        await client.patch(user, json={"is_superuser": False}, headers=admin)
-        assert (await client.get("/api/v1/users", headers=ann_auth)).status_code == 403
-        await client.patch(user, json={"is_active": False}, headers=admin)
-        assert await me_status(client, ann["access_token"]) == 401
-        assert (await refresh(client, ann["refresh_token"])).status_code == 401
-        # Reactivation does not bring old sessions back; a new login works.
-        await client.patch(user, json={"is_active": True}, headers=admin)
-        assert await me_status(client, ann["access_token"]) == 401
-        again = await tokens(client, "ann@example.com")
-        assert await me_status(client, again["access_token"]) == 200
+    admin = superuser.headers
+    ann_id = await register(client, "ann@example.com")
+    ann = await tokens(client, "ann@example.com")
+    ann_auth = bearer(ann["access_token"])
+    user = f"/api/v1/users/{ann_id}"
+    assert (await client.get("/api/v1/users", headers=ann_auth)).status_code == 403
+    await client.patch(user, json={"is_superuser": True}, headers=admin)
+    assert (await client.get("/api/v1/users", headers=ann_auth)).status_code == 200
+    await client.patch(user, json={"is_superuser": False}, headers=admin)
+    assert (await client.get("/api/v1/users", headers=ann_auth)).status_code == 403
+    await client.patch(user, json={"is_active": False}, headers=admin)
+    assert await me_status(client, ann["access_token"]) == 401
+    assert (await refresh(client, ann["refresh_token"])).status_code == 401
+    # Reactivation does not bring old sessions back; a new login works.
+    await client.patch(user, json={"is_active": True}, headers=admin)
+    assert await me_status(client, ann["access_token"]) == 401
+    again = await tokens(client, "ann@example.com")
+    assert await me_status(client, again["access_token"]) == 200
 
 
 async def test_an_administrator_deleting_a_user_ends_their_sessions(
-    make_client: ClientFactory, with_admin: str
+    client: httpx.AsyncClient, superuser: Account
 ) -> None:
-    async with make_client(MODULES, module_settings()) as client:
-        admin = bearer((await tokens(client, with_admin))["access_token"])
-        ann_id = await register(client, "ann@example.com")
-        ann = await tokens(client, "ann@example.com")
-        assert await me_status(client, ann["access_token"]) == 200
-        deleted = await client.delete(f"/api/v1/users/{ann_id}", headers=admin)
-        assert deleted.status_code == 204
-        assert await me_status(client, ann["access_token"]) == 401
-        assert (await refresh(client, ann["refresh_token"])).status_code == 401
+    ann_id = await register(client, "ann@example.com")
+    ann = await tokens(client, "ann@example.com")
+    assert await me_status(client, ann["access_token"]) == 200
+    deleted = await client.delete(f"/api/v1/users/{ann_id}", headers=superuser.headers)
+    assert deleted.status_code == 204
+    assert await me_status(client, ann["access_token"]) == 401
+    assert (await refresh(client, ann["refresh_token"])).status_code == 401

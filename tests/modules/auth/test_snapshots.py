@@ -12,7 +12,7 @@ from modules.auth.snapshots import REVOKED, Snapshot
 async def test_a_snapshot_read_before_a_revocation_does_not_undo_it() -> None:
     cache = MemoryCache()
     sid, user = uuid.uuid4(), uuid.uuid4()
-    stale = Snapshot(user_id=user, email="a@example.com", is_active=True)
+    stale = Snapshot(user_id=user, is_active=True)
     # A resolver missed, read the database, and meanwhile the session was revoked.
     await snapshots.overwrite(cache, session_ids=[sid], snapshot=REVOKED, ttl=60)
     await snapshots.remember(cache, session_id=sid, snapshot=stale, ttl=60)
@@ -24,7 +24,7 @@ async def test_a_snapshot_read_before_a_revocation_does_not_undo_it() -> None:
 async def test_snapshots_round_trip_and_garbage_fails_closed() -> None:
     cache = MemoryCache()
     sid, user = uuid.uuid4(), uuid.uuid4()
-    live = Snapshot(user_id=user, email="a@example.com", is_active=True, is_superuser=True)
+    live = Snapshot(user_id=user, is_active=True, is_superuser=True)
     await snapshots.remember(cache, session_id=sid, snapshot=live, ttl=60)
     await snapshots.deny(cache, jti="gone", ttl=60)
     assert await snapshots.read(cache, jti="j", session_id=sid) == (False, live)

@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from core.settings import Settings
-from tests.conftest import TEST_SECRET
+from core.testing import TEST_SECRET
 
 from .support import (
     app_and_client,

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,52 +12,17 @@ import httpx
 import pytest
 
 from core.settings import Settings
-from tests.conftest import TEST_SECRET, Backend
+from core.testing import TEST_SECRET, Backend
+from tests.support.processes import free_port, stop, wait_until_up
 
 from .support import PASSWORD, bearer
-
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 5.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def wait_until_up(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"API process exited early:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{url}/openapi.json", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"API process did not start within {START_TIMEOUT}s:\n{log.read_text()[-3000:]}")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=STOP_TIMEOUT)
 
 
 @pytest.fixture
 def two_apis(backend: Backend, settings: Settings, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """Base URLs of two uvicorn processes on the test's database and cache prefix."""
-    if backend.name != "postgres" or not backend.redis_url:
-        pytest.skip("needs TEST_DATABASE_URL and TEST_REDIS_URL (shared PostgreSQL and Redis)")
     assert settings.database_url is not None
+    assert backend.redis_url is not None
     plugins_file = tmp_path / "plugins.toml"
     plugins_file.write_text('enabled = ["users", "auth"]\n\n[modules.users]\nbcrypt_rounds = 4\n')
     env = {
@@ -107,6 +70,7 @@ def two_apis(backend: Backend, settings: Settings, tmp_path: Path) -> Iterator[t
             stop(process)
 
 
+@pytest.mark.backends("postgres")  # two processes share only a networked database and cache
 async def test_logout_and_login_limits_hold_across_processes(two_apis: tuple[str, str]) -> None:
     url_a, url_b = two_apis
     async with httpx.AsyncClient(base_url=url_a) as a, httpx.AsyncClient(base_url=url_b) as b:

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.conftest import Backend, ClientFactory
+from core.testing import Backend, ClientFactory
 from tests.support.relay import TcpRelay
 
 ALL_OK = {"database": "ok", "cache": "ok", "migrations": "ok"}
@@ -63,11 +63,11 @@ async def _assert_readiness_follows(
         await relay.stop()
 
 
+@pytest.mark.backends("postgres")  # the embedded SQLite database has no network to lose
 async def test_readiness_follows_the_database_down_and_back(
     make_client: ClientFactory, backend: Backend
 ) -> None:
-    if backend.database_url is None:
-        pytest.skip("the embedded SQLite database has no network to lose")
+    assert backend.database_url is not None
     url = make_url(backend.database_url)
     relay = TcpRelay(url.host or "127.0.0.1", url.port or 5432)
     await relay.start()
@@ -75,11 +75,11 @@ async def test_readiness_follows_the_database_down_and_back(
     await _assert_readiness_follows(make_client, relay, {"database_url": through_relay}, "database")
 
 
+@pytest.mark.backends("postgres")  # with Redis; the in-process cache has no network to lose
 async def test_readiness_follows_redis_down_and_back(
     make_client: ClientFactory, backend: Backend
 ) -> None:
-    if backend.redis_url is None:
-        pytest.skip("the in-process cache has no network to lose")
+    assert backend.redis_url is not None
     parts = urlsplit(backend.redis_url)
     relay = TcpRelay(parts.hostname or "127.0.0.1", parts.port or 6379)
     await relay.start()

@@ -12,8 +12,7 @@ import pytest
 from core.host import Host
 from core.runtime import Runtime
 from core.settings import Settings
-from core.testing import plugins
-from tests.conftest import ClientFactory
+from core.testing import ClientFactory, plugins
 
 from . import fake_auth
 from .helpers import ADMIN_EMAIL, ADMIN_PASSWORD, FAST
@@ -53,6 +52,6 @@ def users_client(make_client: ClientFactory, monkeypatch: pytest.MonkeyPatch) ->
 async def runtime(settings: Settings) -> AsyncIterator[Runtime]:
     """A second Runtime on the test's database, to call services and read rows directly."""
     host = Host.load(settings.plugins_file, config=plugins(["users"], {"users": FAST}))
-    built = Runtime.build(settings, host)
+    built = host.runtime(settings)
     yield built
     await built.close()

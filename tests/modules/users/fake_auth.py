@@ -6,10 +6,10 @@ the database, so tests can check that the users module trusts its own rows, not 
 
 from __future__ import annotations
 
+from functools import partial
 from uuid import UUID
 
-from core import ModuleInfo, Principal, PrincipalResolver, hookimpl
-from core.runtime import Runtime
+from core import EVERY_RIGHT, ModuleInfo, Principal, PrincipalResolver, Runtime, hookimpl
 from modules.users import get_user
 
 NAME = "fake-auth"
@@ -26,17 +26,12 @@ async def resolve(runtime: Runtime, token: str) -> Principal | None:
     except ValueError:
         return None
     if stale:
-        return Principal(id=user_id, email="stale@example.com", is_superuser=True)
+        return Principal(id=user_id, rights=frozenset({EVERY_RIGHT}))
     async with runtime.sessions() as session:
         account = await get_user(session=session, user_id=user_id)
-    if account is None:
+    if account is None or not account.is_active:
         return None
-    return Principal(
-        id=account.id,
-        email=account.email,
-        is_active=account.is_active,
-        is_superuser=account.is_superuser,
-    )
+    return Principal(id=account.id, rights=frozenset({EVERY_RIGHT} if account.is_superuser else ()))
 
 
 @hookimpl
@@ -45,5 +40,5 @@ def module_info() -> ModuleInfo:
 
 
 @hookimpl
-def principal_resolver() -> PrincipalResolver:
-    return PrincipalResolver(resolve=resolve, token_url="/fake/token")
+def principal_resolver(runtime: Runtime) -> PrincipalResolver:
+    return PrincipalResolver(resolve=partial(resolve, runtime), token_url="/fake/token")

@@ -89,7 +89,7 @@ def _invoke(settings: Settings, args: list[str], stdin: str | None = None) -> tu
 
 async def _lookup(settings: Settings, email: str) -> tuple[bool, bool] | None:
     host = Host.load(settings.plugins_file, config=plugins(["users"], {"users": FAST}))
-    runtime = Runtime.build(settings, host)
+    runtime = host.runtime(settings)
     try:
         async with runtime.sessions() as session:
             found = await authenticate(

@@ -65,7 +65,7 @@ async def test_mark_verified_emits_once(settings: Settings) -> None:
     recorder = EventRecorder()
     config = plugins(["users", recorder.name], {"users": FAST})
     host = Host.load(settings.plugins_file, config=config, extra_plugins=[recorder])
-    runtime = Runtime.build(settings, host)
+    runtime = host.runtime(settings)
     try:
         async with runtime.transaction() as session:
             user = await create_user(

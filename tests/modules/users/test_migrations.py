@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
@@ -10,8 +11,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect
 from sqlmodel import SQLModel
 
+from core.host import Host
 from core.migrate import alembic_config
 from core.runtime import Runtime
+from core.testing import plugins
 from modules.users.models import User
 
 TABLE = User.__tablename__
@@ -39,8 +42,9 @@ async def test_migrated_schema_matches_the_model(runtime: Runtime) -> None:
         assert await connection.run_sync(email_indexes) == [(["email"], True)]
 
 
-def test_the_branch_hangs_off_the_core_base(runtime: Runtime) -> None:
-    script = ScriptDirectory.from_config(alembic_config(runtime.host))
+def test_the_branch_hangs_off_the_core_base() -> None:
+    host = Host.load(Path("unused.toml"), config=plugins(["users"]))
+    script = ScriptDirectory.from_config(alembic_config(host))
     first = script.get_revision("users_0001")
     assert first is not None
     assert first.branch_labels == {"users"}

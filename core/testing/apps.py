@@ -1,13 +1,10 @@
-"""The test kit: build an app from any set of modules on either backend, and talk HTTP to it.
-
-Used by Trellis's own suite and by teams testing their modules.
-"""
+"""Apps of chosen modules on either backend, and an HTTP client talking to them in-process."""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import httpx
@@ -15,7 +12,28 @@ from fastapi import FastAPI
 
 from core.app import create_app
 from core.plugins import PluginsConfig
+from core.runtime import Runtime
 from core.settings import Settings
+
+
+class TrellisClient(httpx.AsyncClient):
+    """An HTTP client bound to one running app; `runtime` reaches its database and cache."""
+
+    def __init__(self, app: FastAPI, *, client_host: str = "127.0.0.1") -> None:
+        transport = httpx.ASGITransport(
+            app=app, raise_app_exceptions=False, client=(client_host, 50000)
+        )
+        super().__init__(transport=transport, base_url="http://testserver")
+        self.app = app
+
+    @property
+    def runtime(self) -> Runtime:
+        runtime: Runtime = self.app.state.runtime
+        return runtime
+
+
+# `async with make_client(["users", "notes"], {"notes": {...}}) as client:`
+ClientFactory = Callable[..., AbstractAsyncContextManager[TrellisClient]]
 
 
 def plugins(
@@ -31,16 +49,11 @@ def random_prefix() -> str:
 
 
 @asynccontextmanager
-async def running(
-    app: FastAPI, *, client_host: str = "127.0.0.1"
-) -> AsyncIterator[httpx.AsyncClient]:
+async def running(app: FastAPI, *, client_host: str = "127.0.0.1") -> AsyncIterator[TrellisClient]:
     """Run the app's lifespan and yield an HTTP client speaking to it in-process."""
-    transport = httpx.ASGITransport(
-        app=app, raise_app_exceptions=False, client=(client_host, 50000)
-    )
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
+        TrellisClient(app, client_host=client_host) as client,
     ):
         yield client
 
@@ -52,7 +65,7 @@ async def client_for(
     module_settings: Mapping[str, Mapping[str, Any]] | None = None,
     *,
     extra_plugins: Sequence[object] = (),
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[TrellisClient]:
     """Build an app with exactly `modules` enabled and yield a client for it."""
     app = create_app(
         settings, plugins=plugins(modules, module_settings), extra_plugins=extra_plugins

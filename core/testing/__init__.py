@@ -1,0 +1,29 @@
+"""The test kit: apps of chosen modules on either backend, HTTP clients, events and mail.
+
+Its fixtures come with the `trellis` pytest plugin (`core.testing.plugin`); these are the
+helpers behind them, for tests that build apps their own way.
+"""
+
+from core.testing.apps import (
+    ClientFactory,
+    TrellisClient,
+    client_for,
+    plugins,
+    random_prefix,
+    running,
+)
+from core.testing.databases import TEST_SECRET, Backend, isolated_settings
+from core.testing.events import EventRecorder
+
+__all__ = [
+    "TEST_SECRET",
+    "Backend",
+    "ClientFactory",
+    "EventRecorder",
+    "TrellisClient",
+    "client_for",
+    "isolated_settings",
+    "plugins",
+    "random_prefix",
+    "running",
+]

@@ -1,0 +1,1 @@
+"""What runs: the enabled modules, their routes, tables, events and migration state."""
