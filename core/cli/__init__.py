@@ -48,9 +48,9 @@ def create_root(commands: Sequence[typer.Typer] = ()) -> typer.Typer:
     )
     root.callback()(use_options)
     root.command("serve")(serve.serve)
-    root.command("modules")(modules.list_modules)
     root.command("openapi")(openapi.print_openapi)
     root.command("migrate")(migrate.migrate)
+    root.add_typer(modules.app, name="modules")
     root.add_typer(config.app, name="config")
     root.add_typer(migrate.migrations, name="migrations")
     for group in commands:

@@ -1,16 +1,66 @@
-"""`trellis modules`: every installed module, enabled or not, and what it contributes."""
+"""`trellis modules`: every installed module, enabled or not, and what it contributes;
+`trellis modules new NAME`: a new module's package, ready to install.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from core.cli.context import cli_options, fail, load_settings
 from core.cli.table import format_table
 from core.plugins import InstalledModule, Problem, discover, new_plugin_manager, read_plugins_file
+from core.scaffold import BadName, check_name, create_module
 
 HEADERS = ("name", "version", "distribution", "enabled", "requires", "routes", "tables")
+
+app = typer.Typer(name="modules", invoke_without_command=True)
+
+
+@app.callback()
+def modules(ctx: typer.Context) -> None:
+    """List installed modules (without a sub-command), or start a new one with `new`."""
+    if ctx.invoked_subcommand is None:
+        list_modules()
+
+
+@app.command("new")
+def new_module(
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="The module's name, in snake_case: team_notes.")
+    ],
+    path: Annotated[
+        Path,
+        typer.Option(metavar="DIR", help="Where to create NAME/.", show_default="current folder"),
+    ] = Path(),
+) -> None:
+    """Create DIR/NAME: an installable package of a working module with its tests."""
+    try:
+        check_name(name, installed=_installed_names())
+    except BadName as error:
+        fail(str(error))
+    target = path / name
+    if target.exists():
+        fail(f"{target} already exists")
+    create_module(name, target)
+    typer.echo(f"created {target}: the module {name!r}, its migration and its tests")
+    typer.echo(f"next: pip install -e '{target}[dev]', enable {name!r} in plugins.toml,")
+    typer.echo(f"      trellis migrate; run pytest in {target} (see its README.md)")
+
+
+def _installed_names() -> dict[str, str]:
+    """Every module name an installed distribution claims, even one that fails to load."""
+    found = discover(cli_options().extra_plugins)
+    names = {problem.module: "by a distribution that fails to load" for problem in found.problems}
+    names |= {name: "by several distributions" for name in found.clashes}
+    names |= {
+        name: f"by {module.distribution or 'a plugin passed in memory'}"
+        for name, module in found.modules.items()
+    }
+    return names
 
 
 def list_modules() -> None:

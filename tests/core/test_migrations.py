@@ -108,7 +108,7 @@ async def test_empty_to_heads_then_each_module_to_base_and_back(empty: Settings)
 
 
 async def test_models_and_migrations_agree_for_every_module(empty: Settings) -> None:
-    modules = [*discover_modules(), "alpha", "beta", "notes"]
+    modules = [*discover_modules(), "alpha", "beta", "memos"]
     await migrate(empty, modules)
     async with runtime_of(empty, modules) as (_runtime, host):
         by_module = host.table_names()

@@ -87,25 +87,25 @@ def test_a_satisfied_range_in_requires_orders_the_modules() -> None:
 
 
 def test_a_required_version_out_of_range_stops_start_up(settings: Settings) -> None:
-    notes = in_memory("notes", requires=("users>=2.0",))
+    memos = in_memory("memos", requires=("users>=2.0",))
     with pytest.raises(
-        ConfigError, match=r"^module 'notes' requires users>=2\.0, but users 0\.1\.0 is enabled$"
+        ConfigError, match=r"^module 'memos' requires users>=2\.0, but users 0\.1\.0 is enabled$"
     ):
-        create_app(settings, plugins=plugins(["users", "notes"]), extra_plugins=[notes])
+        create_app(settings, plugins=plugins(["users", "memos"]), extra_plugins=[memos])
 
 
 def test_a_core_range_excluding_this_core_stops_start_up(packages: Site) -> None:
-    packages.install("acme-notes", "2.1", notes=plugin_source("notes", "2.1", core="<0.1"))
+    packages.install("acme-memos", "2.1", memos=plugin_source("memos", "2.1", core="<0.1"))
     with pytest.raises(ConfigError) as raised:
-        host_of(["notes"])
+        host_of(["memos"])
     assert str(raised.value) == (
-        f"module 'notes' supports Trellis core <0.1, but this is Trellis {CORE}"
+        f"module 'memos' supports Trellis core <0.1, but this is Trellis {CORE}"
     )
 
 
 def test_a_core_range_including_this_core_starts(packages: Site) -> None:
-    packages.install("acme-notes", "2.1", notes=plugin_source("notes", "2.1", core=f"=={CORE}"))
-    assert host_of(["notes"]).names == ("notes",)
+    packages.install("acme-memos", "2.1", memos=plugin_source("memos", "2.1", core=f"=={CORE}"))
+    assert host_of(["memos"]).names == ("memos",)
 
 
 @pytest.mark.parametrize(
@@ -120,13 +120,13 @@ def test_a_core_range_including_this_core_starts(packages: Site) -> None:
 def test_unreadable_versions_name_the_module_when_enabled(
     packages: Site, declared: dict[str, Any], fragment: str
 ) -> None:
-    packages.install("acme-notes", "2.1", notes=plugin_source("notes", **declared))
+    packages.install("acme-memos", "2.1", memos=plugin_source("memos", **declared))
     with pytest.raises(
-        ConfigError, match=rf"^module 'notes' \(acme-notes 2\.1\) has an {fragment}"
+        ConfigError, match=rf"^module 'memos' \(acme-memos 2\.1\) has an {fragment}"
     ):
-        load_modules(plugins(["users", "notes"]))
+        load_modules(plugins(["users", "memos"]))
     # Not named in plugins.toml, the same package is only a warning.
-    assert [problem.module for problem in discover().problems] == ["notes"]
+    assert [problem.module for problem in discover().problems] == ["memos"]
     assert [m.info.name for m in load_modules(plugins(["health"])).enabled] == ["health"]
 
 
@@ -174,8 +174,8 @@ def test_an_impostor_of_an_enabled_module_stops_start_up(
 async def test_a_clash_over_a_module_nobody_enabled_leaves_the_default_modules_running(
     make_client: ClientFactory, packages: Site
 ) -> None:
-    packages.install("acme-notes", "2.1", notes=plugin_source("notes", "2.1"))
-    packages.install("other-notes", "0.3", notes=plugin_source("notes", "0.3"))
+    packages.install("acme-memos", "2.1", memos=plugin_source("memos", "2.1"))
+    packages.install("other-memos", "0.3", memos=plugin_source("memos", "0.3"))
     async with make_client(DEFAULT) as client:
         assert (await client.get("/health")).status_code == 200
 

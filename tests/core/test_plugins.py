@@ -132,18 +132,18 @@ def packages(tmp_path: Path) -> Iterator[Site]:
 
 
 def test_third_party_package_is_found_through_its_entry_point(packages: Site) -> None:
-    packages.install("acme-notes", "2.1", notes=plugin_source("notes", "2.1", requires=("users",)))
+    packages.install("acme-memos", "2.1", memos=plugin_source("memos", "2.1", requires=("users",)))
     found = discover_modules()
-    assert found["notes"].info.version == "2.1"
-    assert found["notes"].label == "'notes' (acme-notes 2.1)"
-    host = load(["users", "notes"])
-    assert host.names == ("users", "notes")
+    assert found["memos"].info.version == "2.1"
+    assert found["memos"].label == "'memos' (acme-memos 2.1)"
+    host = load(["users", "memos"])
+    assert host.names == ("users", "memos")
 
 
 def test_a_package_that_fails_to_import_stops_start_up_when_enabled(packages: Site) -> None:
-    packages.install("acme-notes", "2.1", notes="raise RuntimeError('half-written')\n")
+    packages.install("acme-memos", "2.1", memos="raise RuntimeError('half-written')\n")
     with pytest.raises(
         ConfigError,
-        match=r"cannot load module 'notes' \(acme-notes 2.1\) .*RuntimeError: half-written",
+        match=r"cannot load module 'memos' \(acme-memos 2.1\) .*RuntimeError: half-written",
     ):
-        load_modules(PluginsConfig(enabled=("users", "notes")))
+        load_modules(PluginsConfig(enabled=("users", "memos")))

@@ -13,15 +13,15 @@ from core.host import Host
 from core.plugins import discover_modules
 from core.references import dangling_references, warn_dangling_references
 from core.testing import plugins
-from tests.fixtures.acme_notes import plugin as notes
+from tests.fixtures.acme_memos import plugin as memos
 from tests.fixtures.databases import FIXTURE_PLUGINS
 from tests.fixtures.gamma import FixtureGammaItem, GammaPlugin
 
-NOTES_WARNING = (
-    "module 'notes' is disabled but its table notes_note refers to users_user (module 'users'):"
-    " deleting a users_user row that notes_note still refers to fails with 409;"
-    " enable 'notes' again, or drop its tables with"
-    " `trellis migrate --module notes --downgrade --to base`"
+MEMOS_WARNING = (
+    "module 'memos' is disabled but its table memos_memo refers to users_user (module 'users'):"
+    " deleting a users_user row that memos_memo still refers to fails with 409;"
+    " enable 'memos' again, or drop its tables with"
+    " `trellis migrate --module memos --downgrade --to base`"
 )
 
 
@@ -38,14 +38,14 @@ class Unmigrated:
 
 
 def test_a_disabled_module_blocking_deletes_is_named_with_what_to_do() -> None:
-    installed = discover_modules([notes])
-    # notes_label refers to users_user too, but ondelete="CASCADE": it blocks nothing.
-    assert dangling_references(installed, ["health", "users", "auth"]) == [NOTES_WARNING]
+    installed = discover_modules([memos])
+    # memos_label refers to users_user too, but ondelete="CASCADE": it blocks nothing.
+    assert dangling_references(installed, ["health", "users", "auth"]) == [MEMOS_WARNING]
 
 
 def test_nothing_while_it_is_enabled_or_what_it_refers_to_is_disabled_too() -> None:
-    installed = discover_modules([notes])
-    assert dangling_references(installed, ["users", "auth", "notes"]) == []
+    installed = discover_modules([memos])
+    assert dangling_references(installed, ["users", "auth", "memos"]) == []
     assert dangling_references(installed, ["health"]) == []
 
 
@@ -65,9 +65,9 @@ def test_only_keys_without_cascade_or_set_null_block(tmp_path: Path) -> None:
 
 
 def test_start_up_logs_each_warning(caplog: pytest.LogCaptureFixture) -> None:
-    host = Host.load(Path("unused.toml"), config=plugins(["users"]), extra_plugins=[notes])
+    host = Host.load(Path("unused.toml"), config=plugins(["users"]), extra_plugins=[memos])
     with caplog.at_level(logging.WARNING, logger="trellis"):
         warn_dangling_references(host)
     assert [(r.name, r.levelno, r.getMessage()) for r in caplog.records] == [
-        ("trellis", logging.WARNING, NOTES_WARNING)
+        ("trellis", logging.WARNING, MEMOS_WARNING)
     ]

@@ -1,7 +1,7 @@
 """Disabling a module never turns another module's request into a 500.
 
-The `notes` fixture (tests/fixtures/acme_notes, installed through `extra_plugins`) is the
-third-party module of the bug report: `notes_note` refers to `users_user` and its rows go away
+The `memos` fixture (tests/fixtures/acme_memos, installed through `extra_plugins`) is the
+third-party module of the bug report: `memos_memo` refers to `users_user` and its rows go away
 on `user_deleted`. Once disabled, its subscriber stops but its table stays.
 """
 
@@ -27,46 +27,46 @@ from core.cli import CliOptions, app
 from core.deps import CurrentPrincipal, SessionDep
 from core.settings import Settings
 from core.testing import Backend, ClientFactory, plugins
-from tests.fixtures.acme_notes import plugin as notes
-from tests.fixtures.acme_notes.models import Note
+from tests.fixtures.acme_memos import plugin as memos
+from tests.fixtures.acme_memos.models import Memo
 from tests.fixtures.databases import empty_database, sync_url
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "writing-a-module.md"
-FIXTURE = ROOT / "tests" / "fixtures" / "acme_notes"
+EXAMPLE = ROOT / "examples" / "notes"
 MODULES = ["users", "auth"]
-WITH_NOTES = [*MODULES, "notes"]
+WITH_MEMOS = [*MODULES, "memos"]
 FAST = {"users": {"bcrypt_rounds": 4}}
 ME = "/api/v1/users/me"
 PASSWORD = "correct horse battery"
 REFERENCED = "This cannot be deleted or changed while other data still refers to it."
-NOTE_ID = UUID("00000000-0000-4000-8000-000000000001")
+MEMO_ID = UUID("00000000-0000-4000-8000-000000000001")
 runner = CliRunner()
 
 
-class FixedNote:
-    """A TEST-ONLY module adding a note with a fixed id: the second INSERT fails at commit."""
+class FixedMemo:
+    """A TEST-ONLY module adding a memo with a fixed id: the second INSERT fails at commit."""
 
-    router = APIRouter(prefix="/fixed-note")
+    router = APIRouter(prefix="/fixed-memo")
 
     @hookimpl
     def module_info(self) -> ModuleInfo:
-        return ModuleInfo(name="fixed-note", version="0.0.1", requires=("notes",))
+        return ModuleInfo(name="fixed-memo", version="0.0.1", requires=("memos",))
 
     @hookimpl
     def register_routers(self) -> list[Mount]:
         return [Mount(self.router)]
 
 
-@FixedNote.router.post("", status_code=201)
-async def add_fixed_note(session: SessionDep, caller: CurrentPrincipal) -> dict[str, str]:
+@FixedMemo.router.post("", status_code=201)
+async def add_fixed_memo(session: SessionDep, caller: CurrentPrincipal) -> dict[str, str]:
     """Nothing flushes here (autoflush is off): the INSERT runs in the session's commit."""
-    session.add(Note(id=NOTE_ID, owner_id=caller.id, body="fixed"))
-    return {"id": str(NOTE_ID)}
+    session.add(Memo(id=MEMO_ID, owner_id=caller.id, body="fixed"))
+    return {"id": str(MEMO_ID)}
 
 
 def trellis(settings: Settings, modules: Sequence[str], *args: str) -> Result:
-    options = CliOptions(settings=settings, plugins=plugins(modules), extra_plugins=(notes,))
+    options = CliOptions(settings=settings, plugins=plugins(modules), extra_plugins=(memos,))
     return runner.invoke(app, list(args), obj=options)
 
 
@@ -81,23 +81,23 @@ def rows(settings: Settings, name: str) -> int:
 
 
 @pytest.fixture
-def notes_tables(settings: Settings) -> Iterator[Settings]:
-    """notes' branch applied, as `trellis migrate` does once notes is enabled.
+def memos_tables(settings: Settings) -> Iterator[Settings]:
+    """memos' branch applied, as `trellis migrate` does once memos is enabled.
 
     Downgraded afterwards: PostgreSQL's test database serves the whole run, and the tests
-    after this one do not install notes.
+    after this one do not install memos.
     """
-    migrated = trellis(settings, WITH_NOTES, "migrate")
+    migrated = trellis(settings, WITH_MEMOS, "migrate")
     assert migrated.exit_code == 0, migrated.output
     yield settings
-    trellis(settings, MODULES, "migrate", "--module", "notes", "--downgrade", "--to", "base")
+    trellis(settings, MODULES, "migrate", "--module", "memos", "--downgrade", "--to", "base")
 
 
 def app_with(
     make_client: ClientFactory, modules: Sequence[str], *extra: object
 ) -> AbstractAsyncContextManager[httpx.AsyncClient]:
-    """An app of `modules`, with notes installed whether `plugins.toml` enables it or not."""
-    return make_client(modules, FAST, extra_plugins=[notes, *extra])
+    """An app of `modules`, with memos installed whether `plugins.toml` enables it or not."""
+    return make_client(modules, FAST, extra_plugins=[memos, *extra])
 
 
 async def signed_up(client: httpx.AsyncClient, email: str) -> dict[str, str]:
@@ -117,27 +117,27 @@ async def add(
     assert response.status_code == 201, response.text
 
 
-async def test_enabled_notes_deletes_the_notes_of_a_deleted_user(
-    make_client: ClientFactory, notes_tables: Settings
+async def test_enabled_memos_deletes_the_memos_of_a_deleted_user(
+    make_client: ClientFactory, memos_tables: Settings
 ) -> None:
-    async with app_with(make_client, WITH_NOTES) as client:
+    async with app_with(make_client, WITH_MEMOS) as client:
         headers = await signed_up(client, "ada@example.com")
-        await add(client, "/api/v1/notes", {"body": "buy milk"}, headers)
-        assert rows(notes_tables, "notes_note") == 1
+        await add(client, "/api/v1/memos", {"body": "buy milk"}, headers)
+        assert rows(memos_tables, "memos_memo") == 1
         deleted = await client.delete(ME, headers=headers)
     assert deleted.status_code == 204
-    assert rows(notes_tables, "notes_note") == 0
+    assert rows(memos_tables, "memos_memo") == 0
 
 
-async def test_disabled_notes_makes_deleting_its_user_a_409_that_changes_nothing(
+async def test_disabled_memos_makes_deleting_its_user_a_409_that_changes_nothing(
     make_client: ClientFactory,
-    notes_tables: Settings,
+    memos_tables: Settings,
     backend: Backend,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    async with app_with(make_client, WITH_NOTES) as client:
+    async with app_with(make_client, WITH_MEMOS) as client:
         headers = await signed_up(client, "bob@example.com")
-        await add(client, "/api/v1/notes", {"body": "buy milk"}, headers)
+        await add(client, "/api/v1/memos", {"body": "buy milk"}, headers)
     async with app_with(make_client, MODULES) as client:
         with caplog.at_level(logging.WARNING, logger="trellis.errors"):
             refused = await client.delete(ME, headers=headers)
@@ -147,57 +147,57 @@ async def test_disabled_notes_makes_deleting_its_user_a_409_that_changes_nothing
     body = refused.json()
     assert (body["title"], body["status"], body["detail"]) == ("Conflict", 409, REFERENCED)
     assert "FOREIGN KEY" not in refused.text
-    assert "notes_note" not in refused.text
-    # Rolled back: the account, its login and its note are all still there.
+    assert "memos_memo" not in refused.text
+    # Rolled back: the account, its login and its memo are all still there.
     assert me.status_code == 200
     assert me.json()["email"] == "bob@example.com"
-    assert rows(notes_tables, "notes_note") == 1
+    assert rows(memos_tables, "memos_memo") == 1
     [logged] = [r.getMessage() for r in caplog.records if r.name == "trellis.errors"]
     assert logged.startswith("foreign key violation on DELETE '/api/v1/users/me'")
     if backend.name == "postgres":  # SQLite does not say which key failed
-        assert "table=notes_note constraint=notes_note_owner_id_fkey" in logged
+        assert "table=memos_memo constraint=memos_memo_owner_id_fkey" in logged
     assert me.json()["id"] not in logged
 
 
-async def test_disabled_notes_never_blocks_rows_it_declared_cascading(
-    make_client: ClientFactory, notes_tables: Settings
+async def test_disabled_memos_never_blocks_rows_it_declared_cascading(
+    make_client: ClientFactory, memos_tables: Settings
 ) -> None:
-    async with app_with(make_client, WITH_NOTES) as client:
+    async with app_with(make_client, WITH_MEMOS) as client:
         headers = await signed_up(client, "cy@example.com")
-        await add(client, "/api/v1/notes/labels", {"name": "shopping"}, headers)
+        await add(client, "/api/v1/memos/labels", {"name": "shopping"}, headers)
     async with app_with(make_client, MODULES) as client:
         deleted = await client.delete(ME, headers=headers)
     assert deleted.status_code == 204
-    assert rows(notes_tables, "notes_label") == 0
+    assert rows(memos_tables, "memos_label") == 0
 
 
-async def test_the_advice_works_downgrading_disabled_notes_unblocks_deletes(
-    make_client: ClientFactory, notes_tables: Settings
+async def test_the_advice_works_downgrading_disabled_memos_unblocks_deletes(
+    make_client: ClientFactory, memos_tables: Settings
 ) -> None:
-    async with app_with(make_client, WITH_NOTES) as client:
+    async with app_with(make_client, WITH_MEMOS) as client:
         headers = await signed_up(client, "di@example.com")
-        await add(client, "/api/v1/notes", {"body": "buy milk"}, headers)
+        await add(client, "/api/v1/memos", {"body": "buy milk"}, headers)
     async with app_with(make_client, MODULES) as client:
         assert (await client.delete(ME, headers=headers)).status_code == 409
-        # The command the warning gives, with notes still disabled (asyncio.run needs a thread).
-        args = ("migrate", "--module", "notes", "--downgrade", "--to", "base")
-        dropped = await asyncio.to_thread(trellis, notes_tables, MODULES, *args)
+        # The command the warning gives, with memos still disabled (asyncio.run needs a thread).
+        args = ("migrate", "--module", "memos", "--downgrade", "--to", "base")
+        dropped = await asyncio.to_thread(trellis, memos_tables, MODULES, *args)
         assert dropped.exit_code == 0, dropped.output
-        assert dropped.stdout.strip() == "downgraded: notes"
+        assert dropped.stdout.strip() == "downgraded: memos"
         assert (await client.delete(ME, headers=headers)).status_code == 204
 
 
 async def test_a_conflict_found_by_the_commit_is_a_409_too(
-    make_client: ClientFactory, notes_tables: Settings
+    make_client: ClientFactory, memos_tables: Settings
 ) -> None:
-    async with app_with(make_client, [*WITH_NOTES, "fixed-note"], FixedNote()) as client:
+    async with app_with(make_client, [*WITH_MEMOS, "fixed-memo"], FixedMemo()) as client:
         headers = await signed_up(client, "ed@example.com")
-        first = await client.post("/api/v1/fixed-note", headers=headers)
-        second = await client.post("/api/v1/fixed-note", headers=headers)
+        first = await client.post("/api/v1/fixed-memo", headers=headers)
+        second = await client.post("/api/v1/fixed-memo", headers=headers)
     assert first.status_code == 201
     assert second.status_code == 409
     assert second.json()["detail"] == "This conflicts with data that already exists."
-    assert rows(notes_tables, "notes_note") == 1
+    assert rows(memos_tables, "memos_memo") == 1
 
 
 # --- docs/writing-a-module.md, "Disabling a module safely" ------------------------------------
@@ -210,9 +210,12 @@ def _blocks() -> list[tuple[str, str]]:
     return [(language, textwrap.dedent(code)) for _indent, language, code in found]
 
 
-def test_the_guide_shows_the_fixture_model() -> None:
+def test_the_guide_shows_the_example_model() -> None:
+    """A cascading key, as the example module declares it (up to the guide's `...`)."""
     [python] = [code for language, code in _blocks() if language == "python"]
-    assert python in (FIXTURE / "models.py").read_text()
+    shown = python.split("    ...\n")[0]
+    assert 'ondelete="CASCADE"' in shown
+    assert shown in (EXAMPLE / "trellis_notes" / "models.py").read_text()
 
 
 def test_the_guide_shows_what_config_check_prints(tmp_path: Path) -> None:
