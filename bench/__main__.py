@@ -6,6 +6,7 @@ Uses the embedded default, or PostgreSQL/Redis when BENCH_DATABASE_URL / BENCH_R
 set (the database must be empty or migrated by Trellis). `wrk` is used when it is installed
 (`apt-get install wrk`), else the built-in generator, which itself costs CPU on the same
 machine and so reports lower numbers: compare runs made with the same generator only.
+Then the principal resolver alone, in process (`bench.hot_path`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import httpx
 
+from bench import hot_path
 from bench.loadgen import run_load
 
 HOST = "127.0.0.1"
@@ -128,6 +130,9 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=15)
+    # The resolver alone, in process: the I/O and time one bearer token costs.
+    for line in asyncio.run(hot_path.run(calls=3000, concurrency=args.connections)):
+        print(line)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
+from core.postgres import connect_args
 from core.settings import Settings
 
 DEFERRED_BEGIN = "trellis_deferred_begin"
@@ -25,14 +26,13 @@ log = logging.getLogger("trellis.db")
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
-    """A pooled engine whose every wait is bounded, so a lost database fails fast and recovers."""
+    """A pooled engine whose every wait is bounded, so a lost database fails fast and recovers.
+
+    On PostgreSQL see `core.postgres`; on SQLite the busy timeout bounds every lock wait.
+    """
     url = settings.resolved_database_url
     if url.startswith("sqlite"):
         return _sqlite_engine(url, settings)
-    connect_args: dict[str, Any] = {
-        "connect_timeout": max(1, round(settings.db_connect_timeout)),
-        "options": f"-c statement_timeout={settings.db_statement_timeout_ms}",
-    }
     return create_async_engine(
         url,
         pool_size=settings.db_pool_size,
@@ -40,18 +40,20 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_timeout=settings.db_pool_timeout,
         pool_pre_ping=True,
         pool_recycle=1800,
-        connect_args=connect_args,
+        connect_args=connect_args(settings),
     )
 
 
 def _sqlite_engine(url: str, settings: Settings) -> AsyncEngine:
     path = url.split(":///", 1)[-1]
-    if path and path != ":memory:":
+    memory = path == ":memory:"
+    if path and not memory:
         settings.var_dir.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(
         url,
-        poolclass=NullPool if path == ":memory:" else None,
+        # The busy timeout: how long a statement waits for another connection's lock.
         connect_args={"timeout": settings.db_statement_timeout_ms / 1000},
+        **({"poolclass": NullPool} if memory else {"pool_timeout": settings.db_pool_timeout}),
     )
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     event.listen(engine.sync_engine, "begin", _sqlite_begin)

@@ -1,10 +1,17 @@
 """Redis backend, shared by every worker process.
 
-Every call is bounded: one attempt, ~1 s to connect and ~1 s to answer, so a Redis
-outage costs each request about a second (then `CacheUnavailable`), never the several
-seconds of redis-py's default retry-with-backoff. Nothing is cached about the outage:
-the pool drops broken connections and dials again on the next call, so service resumes
-by itself when Redis is back.
+Every call is bounded: ~1 s to connect and ~1 s to answer (`timeout`), so a Redis outage
+costs each request about a second (then `CacheUnavailable`), never the several seconds of
+redis-py's default retry-with-backoff. Nothing is cached about the outage: the pool drops
+broken connections and dials again on the next call, so service resumes by itself.
+
+One retry, at once and on a fresh connection, follows a connection error: after a Redis
+restart every pooled connection is dead, and without it the first command on each would
+fail. A timeout is not retried (a silent server would only double the wait). Every command
+here may run twice: GET, MGET, DEL and plain SET are idempotent; a retried SET NX may
+report False for a key its own first attempt stored (the value is ours either way); and a
+retried rate-limit INCR may count one hit twice, only when the connection broke after Redis
+ran it. One hit too many, rarely, is a better trade than a 503 per stale connection.
 """
 
 from __future__ import annotations
@@ -17,9 +24,11 @@ from typing import cast
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from core.cache.base import CacheUnavailable
+from core.metrics.standard import CACHE_ERRORS
 
 __all__ = ["RedisCache"]
 
@@ -47,6 +56,7 @@ def _unavailable_on_error() -> Iterator[None]:
     try:
         yield
     except (RedisError, OSError) as exc:
+        CACHE_ERRORS.inc()
         raise CacheUnavailable(f"redis: {exc}") from exc
 
 
@@ -57,7 +67,7 @@ def _milliseconds(ttl: float) -> int:
 
 
 class RedisCache:
-    """`Cache` on `redis.asyncio` with bounded timeouts and no retries."""
+    """`Cache` on `redis.asyncio` with bounded timeouts and one retry after a lost connection."""
 
     def __init__(
         self,
@@ -76,7 +86,7 @@ class RedisCache:
             timeout=timeout,
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
-            retry=Retry(NoBackoff(), 0),
+            retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
             health_check_interval=health_check_interval,
             decode_responses=True,
         )

@@ -14,7 +14,7 @@ Algorithm = Literal["HS256", "HS384", "HS512", "RS256", "EdDSA"]
 
 
 class AuthConfig(BaseModel, extra="forbid", frozen=True):
-    """Token lifetimes, signing algorithm and keys, claims, and the login rate limits.
+    """Token lifetimes, signing algorithm and keys, claims, revocation, and the login limits.
 
     HS* algorithms sign with the core's SECRET_KEY; RS256/EdDSA need PEM key files, which
     are read and checked when the settings load so a bad key fails start-up, not a login.
@@ -28,6 +28,13 @@ class AuthConfig(BaseModel, extra="forbid", frozen=True):
     issuer: str = Field("trellis", min_length=1)
     audience: str = Field("trellis-api", min_length=1)
     leeway_seconds: int = Field(10, ge=0, le=300)
+    # A rotated refresh token presented again this soon is a concurrent use (two tabs, a
+    # retry): it gets the same successor. Later, it is a stolen copy and the family is
+    # revoked (RFC 9700 §4.14.2). 0 turns the grace off.
+    refresh_reuse_grace_seconds: float = Field(20, ge=0, le=300)
+    # How often each instance rereads the revocation stamp (`modules.auth.revocations`): the
+    # longest a rewound cache could go unnoticed if nothing else gives the rewind away.
+    revocation_poll_seconds: float = Field(1, gt=0, le=60)
     login_rate_per_account: str = "5/minute"
     login_rate_per_ip: str = "20/minute"
     # Account e-mail (modules.auth.account_email): mailed links and who may ask for them.

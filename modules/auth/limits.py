@@ -2,9 +2,12 @@
 
 Each attempt is counted *before* the password is checked, with the cache's atomic INCR: a
 check-then-count-failures scheme lets a burst of parallel guesses all pass the check before
-any failure is counted. A successful login clears the account's counter, so only failures
-accumulate against an account (the owner's own typos do not lock them out after they get
-in); the address counter keeps every attempt, so one client cannot spray many accounts.
+any failure is counted. It is counted only once the account lookup has answered, so an
+attempt we fail to decide (the database down: a 503) costs the caller nothing; once counted,
+the password is checked (local CPU work), so every counted attempt is decided. A successful
+login clears the account's counter, so only failures accumulate against an account (the
+owner's own typos do not lock them out after they get in); the address counter keeps every
+decided attempt, so one client cannot spray many accounts.
 The account key is the normalised e-mail whether or not it exists, so the 429 reveals nothing.
 """
 

@@ -1,10 +1,12 @@
-"""The auth tables: one row per login (a refresh-token family) and its refresh tokens."""
+"""The auth tables: one row per login (a refresh-token family), its refresh tokens, and the
+revocation counter that lets every instance tell a rewound cache from a current one."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from uuid import UUID, uuid4
 
+from sqlalchemy import BigInteger
 from sqlmodel import Field, SQLModel
 
 from core import UTCDateTime, utcnow
@@ -36,3 +38,18 @@ class RefreshToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RevocationCounter(SQLModel, table=True):
+    """One row (id 1): how far the history of revocations has gone (`modules.auth.revocations`).
+
+    `seq` counts revocations, `nonce` tells apart two that drew the same `seq` (one rolled
+    back), `epoch` names the cache namespace that session snapshots currently live in.
+    """
+
+    __tablename__ = "auth_revocation"
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int = Field(default=0, sa_type=BigInteger)
+    epoch: int = Field(default=0, sa_type=BigInteger)
+    nonce: str = Field(default="", max_length=32)

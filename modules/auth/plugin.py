@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from functools import partial
 from pathlib import Path
 from uuid import UUID
@@ -11,13 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from core import ModuleInfo, Mount, PrincipalResolver, Runtime, hookimpl
-from modules.auth import sessions
+from modules.auth import revocations, sessions
 from modules.auth.account_email import service as account_email
 from modules.auth.account_email.models import ActionToken
 from modules.auth.account_email.router import router as account_email_router
 from modules.auth.cli import build_cli
 from modules.auth.config import AuthConfig
-from modules.auth.models import AuthSession, RefreshToken
+from modules.auth.models import AuthSession, RefreshToken, RevocationCounter
 from modules.auth.resolver import principal_from_token
 from modules.auth.router import TOKEN_URL, router
 
@@ -39,7 +40,7 @@ def module_info() -> ModuleInfo:
 
 @hookimpl
 def register_models() -> list[type[SQLModel]]:
-    return [AuthSession, RefreshToken, ActionToken]
+    return [AuthSession, RefreshToken, RevocationCounter, ActionToken]
 
 
 @hookimpl
@@ -63,6 +64,11 @@ def register_commands() -> list[typer.Typer]:
 @hookimpl
 def principal_resolver(runtime: Runtime) -> PrincipalResolver:
     return PrincipalResolver(resolve=partial(principal_from_token, runtime), token_url=TOKEN_URL)
+
+
+@hookimpl
+def lifespan(runtime: Runtime) -> AbstractAsyncContextManager[None]:
+    return revocations.watch(runtime)
 
 
 @hookimpl

@@ -1,18 +1,24 @@
 """Bearer token -> Principal, on every authenticated request.
 
-The hot path is a signature check (CPU) and one cache round trip for both the denylist and
-the session snapshot. Only a snapshot miss reads the database, and the snapshot it then
-caches never overwrites a revocation marker written meanwhile.
+The hot path is a signature check (CPU) and one cache round trip for the denylist, the
+session snapshot and the cache's revocation stamp. Only a snapshot miss reads the database,
+and the snapshot it then caches never overwrites a revocation marker written meanwhile. A
+cache whose stamp is behind what this instance knows has lost or rewound keys: it is not
+believed (the database answers) and a repair starts (`modules.auth.revocations`).
 """
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from core import EVERY_RIGHT, Principal, Runtime
-from modules.auth import snapshots
+from modules.auth import revocations, snapshots
 from modules.auth.config import AuthConfig
 from modules.auth.keys import keys_for
 from modules.auth.sessions import load_snapshot
+from modules.auth.snapshots import Reading, Snapshot
 from modules.auth.tokens import decode_access_token
+from modules.auth.watermark import watermark_for
 
 # A superuser's principal holds every right; other callers hold none the core knows of.
 ADMINISTRATOR = frozenset({EVERY_RIGHT})
@@ -26,21 +32,20 @@ async def principal_from_token(runtime: Runtime, token: str) -> Principal | None
     )
     if claims is None:
         return None
-    denied, snapshot = await snapshots.read(
-        runtime.cache, jti=claims.jti, session_id=claims.session_id
-    )
-    if denied:
-        return None
-    if snapshot is None:
-        # The request's own transaction is not reachable from here; a short read of our own.
-        async with runtime.read_sessions() as session:
-            snapshot = await load_snapshot(session=session, session_id=claims.session_id)
-        await snapshots.remember(
-            runtime.cache,
-            session_id=claims.session_id,
-            snapshot=snapshot,
-            ttl=config.snapshot_ttl,
+    mark = watermark_for(runtime)
+    if not mark.verified:
+        await revocations.refresh(runtime)  # a cache call failed: reread the database first
+    epoch = mark.epoch
+    try:
+        reading = await snapshots.read(
+            runtime.cache, jti=claims.jti, session_id=claims.session_id, epoch=epoch
         )
+    except Exception:
+        mark.doubt()
+        raise
+    snapshot = await _believed(runtime, reading, claims.session_id, epoch, config)
+    if snapshot is None:
+        return None
     if snapshot.revoked or not snapshot.is_active or snapshot.user_id != claims.user_id:
         return None
     return Principal(
@@ -49,3 +54,41 @@ async def principal_from_token(runtime: Runtime, token: str) -> Principal | None
         rights=ADMINISTRATOR if snapshot.is_superuser else frozenset(),
         claims=claims.raw,
     )
+
+
+async def _believed(
+    runtime: Runtime, reading: Reading, session_id: UUID, epoch: int, config: AuthConfig
+) -> Snapshot | None:
+    """The session's snapshot as far as it can be trusted; None for a denied token.
+
+    A denial is kept even from a doubtful cache: revocations are never undone.
+    """
+    if reading.denied:
+        return None
+    stamp = reading.stamp
+    # The stamp must be of the namespace the snapshot was read from: a repair finishing
+    # during the MGET may have moved this instance to a new epoch meanwhile.
+    if stamp is None or stamp.epoch != epoch or not watermark_for(runtime).trusts(stamp):
+        revocations.start_recovery(runtime)
+        return await _from_database(runtime, session_id)
+    if reading.snapshot is not None:
+        return reading.snapshot
+    snapshot = await _from_database(runtime, session_id)
+    try:
+        await snapshots.remember(
+            runtime.cache,
+            epoch=epoch,
+            session_id=session_id,
+            snapshot=snapshot,
+            ttl=config.snapshot_ttl,
+        )
+    except Exception:
+        watermark_for(runtime).doubt()
+        raise
+    return snapshot
+
+
+async def _from_database(runtime: Runtime, session_id: UUID) -> Snapshot:
+    # The request's own transaction is not reachable from here; a short read of our own.
+    async with runtime.read_sessions() as session:
+        return await load_snapshot(session=session, session_id=session_id)

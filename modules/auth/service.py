@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import time
 from datetime import datetime, timedelta
+from functools import partial
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -21,7 +22,12 @@ from modules.auth.limits import count_login_attempt, forget_account_failures
 from modules.auth.models import AuthSession, RefreshToken
 from modules.auth.schemas import TokenPair
 from modules.auth.sessions import revoke_session
-from modules.auth.tokens import hash_refresh_token, issue_access_token, new_refresh_token
+from modules.auth.tokens import (
+    hash_refresh_token,
+    issue_access_token,
+    new_refresh_token,
+    successor_token,
+)
 from modules.users import authenticate, get_user
 
 log = logging.getLogger("trellis.auth")
@@ -36,9 +42,18 @@ async def login(
     ip: str,
     user_agent: str | None,
 ) -> TokenPair:
-    """Open a session; raises InvalidCredentials, EmailNotVerified (403) or RateLimited."""
-    await count_login_attempt(runtime=runtime, email=email, ip=ip)
-    user = await authenticate(runtime=runtime, session=session, email=email, password=password)
+    """Open a session; raises InvalidCredentials, EmailNotVerified (403) or RateLimited.
+
+    The attempt is counted once the account lookup has answered, just before the password
+    check (known account or not): an attempt we fail to decide (database down) costs nothing.
+    """
+    user = await authenticate(
+        runtime=runtime,
+        session=session,
+        email=email,
+        password=password,
+        before_check=partial(count_login_attempt, runtime=runtime, email=email, ip=ip),
+    )
     if user is None:
         raise InvalidCredentials()
     await forget_account_failures(runtime=runtime, email=email)
@@ -56,7 +71,9 @@ async def login(
     )
     session.add(auth_session)
     await session.flush()
-    return _issue(runtime=runtime, session=session, auth_session=auth_session, now=now)
+    refresh_token, token_hash = new_refresh_token()
+    _store(session=session, auth_session=auth_session, token_hash=token_hash, now=now)
+    return _pair(runtime=runtime, auth_session=auth_session, refresh_token=refresh_token, now=now)
 
 
 async def refresh(
@@ -66,7 +83,8 @@ async def refresh(
 
     A refusal may have revoked a family (reuse of a retired token), which the caller must
     commit. The token is claimed with one conditional UPDATE, so of many concurrent uses
-    exactly one wins; reading first and writing after would let several through.
+    exactly one rotates it; the others find it rotated moments ago and get the same
+    successor (`_replayed`). Reading first and writing after would let several rotate.
     """
     now = utcnow()
     token_hash = hash_refresh_token(refresh_token)
@@ -83,8 +101,72 @@ async def refresh(
     )
     session_id = (await session.execute(claim)).scalar_one_or_none()
     if session_id is None:
-        await _revoke_on_reuse(runtime=runtime, session=session, token_hash=token_hash)
+        return await _replayed(
+            runtime=runtime, session=session, refresh_token=refresh_token, now=now
+        )
+    auth_session = await _usable_session(
+        runtime=runtime, session=session, session_id=session_id, now=now
+    )
+    if auth_session is None:
         return None
+    config = runtime.settings_for(AuthConfig)
+    auth_session.last_used_at = now
+    auth_session.expires_at = now + timedelta(days=config.refresh_token_days)
+    successor = successor_token(refresh_token, key=runtime.secret_key)
+    _store(
+        session=session,
+        auth_session=auth_session,
+        token_hash=hash_refresh_token(successor),
+        now=now,
+    )
+    return _pair(runtime=runtime, auth_session=auth_session, refresh_token=successor, now=now)
+
+
+async def logout(*, runtime: Runtime, session: AsyncSession, principal: Principal) -> None:
+    """Revoke the caller's session and deny their access token until it expires."""
+    if principal.session_id is not None:
+        await revoke_session(runtime=runtime, session=session, session_id=principal.session_id)
+    jti, exp = principal.claims.get("jti"), principal.claims.get("exp")
+    if isinstance(jti, str) and isinstance(exp, int):
+        config = runtime.settings_for(AuthConfig)
+        ttl = exp - time.time() + config.leeway_seconds
+        await snapshots.deny(runtime.cache, jti=jti, ttl=ttl)
+
+
+async def _replayed(
+    *, runtime: Runtime, session: AsyncSession, refresh_token: str, now: datetime
+) -> TokenPair | None:
+    """A token that could not be claimed: unknown or expired (None), rotated within the grace
+    window (its successor again, with a new access token), or reused later (family revoked).
+
+    On PostgreSQL a concurrent claim waits for the winner's commit, so the winner's rotation
+    and successor are visible here; SQLite runs the two one after the other.
+    """
+    token_hash = hash_refresh_token(refresh_token)
+    row = await session.get(RefreshToken, token_hash)
+    if row is None or row.used_at is None:
+        return None
+    grace = timedelta(seconds=runtime.settings_for(AuthConfig).refresh_reuse_grace_seconds)
+    if now - row.used_at > grace:
+        # A retired token came back: someone holds a copy, so its whole family is revoked.
+        if await revoke_session(runtime=runtime, session=session, session_id=row.session_id):
+            log.warning("refresh token reused; revoked session %s", row.session_id)
+        return None
+    successor = successor_token(refresh_token, key=runtime.secret_key)
+    if await session.get(RefreshToken, hash_refresh_token(successor)) is None:
+        return None  # rotated with a drawn successor (before successors were derived)
+    auth_session = await _usable_session(
+        runtime=runtime, session=session, session_id=row.session_id, now=now
+    )
+    if auth_session is None:
+        return None
+    return _pair(runtime=runtime, auth_session=auth_session, refresh_token=successor, now=now)
+
+
+async def _usable_session(
+    *, runtime: Runtime, session: AsyncSession, session_id: UUID, now: datetime
+) -> AuthSession | None:
+    """The session a refresh continues, if it and its user may; EmailNotVerified as login."""
     auth_session = await session.get(AuthSession, session_id)
     if (
         auth_session is None
@@ -100,40 +182,13 @@ async def refresh(
     if config.require_verified_login and not user.is_verified:
         # Raised, so the claim rolls back: the token works again once the address is confirmed.
         raise EmailNotVerified()
-    auth_session.last_used_at = now
-    auth_session.expires_at = now + timedelta(days=config.refresh_token_days)
-    return _issue(runtime=runtime, session=session, auth_session=auth_session, now=now)
+    return auth_session
 
 
-async def logout(*, runtime: Runtime, session: AsyncSession, principal: Principal) -> None:
-    """Revoke the caller's session and deny their access token until it expires."""
-    if principal.session_id is not None:
-        await revoke_session(runtime=runtime, session=session, session_id=principal.session_id)
-    jti, exp = principal.claims.get("jti"), principal.claims.get("exp")
-    if isinstance(jti, str) and isinstance(exp, int):
-        config = runtime.settings_for(AuthConfig)
-        ttl = exp - time.time() + config.leeway_seconds
-        await snapshots.deny(runtime.cache, jti=jti, ttl=ttl)
-
-
-async def _revoke_on_reuse(*, runtime: Runtime, session: AsyncSession, token_hash: str) -> None:
-    """A retired token came back: someone holds a copy, so its whole family is revoked."""
-    query = select(col(RefreshToken.session_id)).where(
-        col(RefreshToken.token_hash) == token_hash, col(RefreshToken.used_at).is_not(None)
-    )
-    family: UUID | None = (await session.execute(query)).scalar_one_or_none()
-    if family is not None and await revoke_session(
-        runtime=runtime, session=session, session_id=family
-    ):
-        log.warning("refresh token reused; revoked session %s", family)
-
-
-def _issue(
-    *, runtime: Runtime, session: AsyncSession, auth_session: AuthSession, now: datetime
-) -> TokenPair:
-    """A new access token and a new refresh token for the session."""
-    config = runtime.settings_for(AuthConfig)
-    refresh_token, token_hash = new_refresh_token()
+def _store(
+    *, session: AsyncSession, auth_session: AuthSession, token_hash: str, now: datetime
+) -> None:
+    """Keep a new refresh token of the session (only its hash)."""
     session.add(
         RefreshToken(
             token_hash=token_hash,
@@ -142,6 +197,13 @@ def _issue(
             expires_at=auth_session.expires_at,
         )
     )
+
+
+def _pair(
+    *, runtime: Runtime, auth_session: AuthSession, refresh_token: str, now: datetime
+) -> TokenPair:
+    """A new access token for the session, with the given refresh token."""
+    config = runtime.settings_for(AuthConfig)
     access_token = issue_access_token(
         config=config,
         keys=keys_for(config, runtime.secret_key),

@@ -2,9 +2,10 @@
 
 Cached state only ever loses rights ahead of the commit: revocation markers and lowered
 rights are written inside the caller's transaction, before it commits, since writing after
-the commit could let a just-revoked token through. Rights are granted only once the commit
-has landed, and a rollback drops the snapshots it touched, so the next request reloads the
-truth from the database.
+the commit could let a just-revoked token through. Each such write is stamped
+(`modules.auth.revocations`), so a cache that later loses it is recognised as rewound.
+Rights are granted only once the commit has landed, under the counter lock, and a rollback
+drops the snapshots it touched, so the next request reloads the truth from the database.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from core import Runtime, on_commit, on_rollback, utcnow
 from modules.auth import snapshots
 from modules.auth.config import AuthConfig
 from modules.auth.models import AuthSession
+from modules.auth.revocations import lock_counter, publish_stamp, stamp_revocation
 from modules.auth.snapshots import REVOKED, Snapshot
 from modules.users import UserAccount, get_user
 
@@ -88,15 +90,10 @@ async def refresh_user_snapshots(*, runtime: Runtime, session: AsyncSession, use
         return
     ids = [row.id for row in await active_sessions(session=session, user_id=user_id)]
     updated = snapshot_of(user)
-    ttl = runtime.settings_for(AuthConfig).snapshot_ttl
     lowered = replace(updated, is_superuser=False)
-    await snapshots.overwrite(runtime.cache, session_ids=ids, snapshot=lowered, ttl=ttl)
-    if updated != lowered:
-        on_commit(
-            session,
-            partial(snapshots.overwrite, runtime.cache, session_ids=ids, snapshot=updated, ttl=ttl),
-        )
-    on_rollback(session, partial(snapshots.forget, runtime.cache, session_ids=ids))
+    await _lower(runtime=runtime, session=session, session_ids=ids, snapshot=lowered)
+    if ids and updated != lowered:
+        on_commit(session, partial(_grant, runtime, user_id))
 
 
 async def _revoke(*, runtime: Runtime, session: AsyncSession, query: Update) -> list[UUID]:
@@ -106,9 +103,44 @@ async def _revoke(*, runtime: Runtime, session: AsyncSession, query: Update) -> 
         .execution_options(synchronize_session=False)
     )
     ids = list((await session.execute(statement)).scalars().all())
-    config = runtime.settings_for(AuthConfig)
-    await snapshots.overwrite(
-        runtime.cache, session_ids=ids, snapshot=REVOKED, ttl=config.snapshot_ttl
-    )
-    on_rollback(session, partial(snapshots.forget, runtime.cache, session_ids=ids))
+    await _lower(runtime=runtime, session=session, session_ids=ids, snapshot=REVOKED)
     return ids
+
+
+async def _lower(
+    *, runtime: Runtime, session: AsyncSession, session_ids: list[UUID], snapshot: Snapshot
+) -> None:
+    """Stamp a revocation, write its markers, then the stamp that vouches for them."""
+    if not session_ids:
+        return  # nothing to revoke: no stamp, so a refused request leaves the cache alone
+    stamp = await stamp_revocation(runtime=runtime, session=session)
+    ttl = runtime.settings_for(AuthConfig).snapshot_ttl
+    cache = runtime.cache
+    await snapshots.overwrite(
+        cache, epoch=stamp.epoch, session_ids=session_ids, snapshot=snapshot, ttl=ttl
+    )
+    await publish_stamp(runtime=runtime, stamp=stamp)
+    on_rollback(
+        session, partial(snapshots.forget, cache, epoch=stamp.epoch, session_ids=session_ids)
+    )
+
+
+async def _grant(runtime: Runtime, user_id: UUID) -> None:
+    """After a commit that raised rights: write them, holding the counter lock.
+
+    The lock orders this write with every revocation's markers: one committed before is
+    seen here (its sessions are no longer active), one after overwrites this.
+    """
+    async with runtime.transaction() as session:
+        counter = await lock_counter(session=session)
+        user = await get_user(session=session, user_id=user_id)
+        if user is None or not user.is_active:
+            return
+        ids = [row.id for row in await active_sessions(session=session, user_id=user_id)]
+        await snapshots.overwrite(
+            runtime.cache,
+            epoch=counter.epoch,
+            session_ids=ids,
+            snapshot=snapshot_of(user),
+            ttl=runtime.settings_for(AuthConfig).snapshot_ttl,
+        )

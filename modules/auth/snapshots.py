@@ -1,8 +1,10 @@
 """The cache side of sessions: what the resolver reads on every request, in one round trip.
 
-`auth:sess:<sid>` holds a small JSON snapshot of the session's user, or a revocation marker;
-`auth:deny:<jti>` marks one logged-out access token. The database stays the truth: a lost
-cache only costs a reload, never brings a revoked session back.
+`auth:sess:<epoch>:<sid>` holds a small JSON snapshot of the session's user, or a revocation
+marker; `auth:deny:<jti>` marks one logged-out access token; `auth:rev` holds the stamp of
+the last revocation whose markers the cache holds (`modules.auth.watermark`). The database
+stays the truth: a lost cache only costs a reload, and a rewound one is detected by its
+stamp and abandoned (a repair moves snapshots to a new epoch), never believed.
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from core import Cache
+from modules.auth.watermark import Stamp
+
+STAMP_KEY = "auth:rev"
 
 
-def session_key(session_id: UUID) -> str:
-    return f"auth:sess:{session_id}"
+def session_key(epoch: int, session_id: UUID) -> str:
+    return f"auth:sess:{epoch}:{session_id}"
 
 
 def deny_key(jti: str) -> str:
@@ -64,32 +69,58 @@ class Snapshot:
 REVOKED = Snapshot(revoked=True)
 
 
-async def read(cache: Cache, *, jti: str, session_id: UUID) -> tuple[bool, Snapshot | None]:
-    """Whether the token is denied, and the session snapshot (None on a miss): one MGET."""
-    denied, raw = await cache.get_many([deny_key(jti), session_key(session_id)])
-    return denied is not None, None if raw is None else Snapshot.load(raw)
+@dataclass(frozen=True)
+class Reading:
+    """What one MGET told the resolver: the token denied, the snapshot (None on a miss), and
+    the cache's stamp (None when missing), to be checked before the snapshot is believed."""
+
+    denied: bool
+    snapshot: Snapshot | None
+    stamp: Stamp | None
 
 
-async def remember(cache: Cache, *, session_id: UUID, snapshot: Snapshot, ttl: float) -> None:
+async def read(cache: Cache, *, jti: str, session_id: UUID, epoch: int) -> Reading:
+    """The denylist, the session snapshot and the cache's stamp: one MGET."""
+    denied, raw, stamp = await cache.get_many(
+        [deny_key(jti), session_key(epoch, session_id), STAMP_KEY]
+    )
+    snapshot = None if raw is None else Snapshot.load(raw)
+    return Reading(denied=denied is not None, snapshot=snapshot, stamp=Stamp.load(stamp))
+
+
+async def read_stamp(cache: Cache) -> Stamp | None:
+    return Stamp.load(await cache.get(STAMP_KEY))
+
+
+async def write_stamp(cache: Cache, stamp: Stamp) -> None:
+    """Publish a stamp; written only after the markers it vouches for, and kept forever."""
+    await cache.set(STAMP_KEY, stamp.dump())
+
+
+async def remember(
+    cache: Cache, *, epoch: int, session_id: UUID, snapshot: Snapshot, ttl: float
+) -> None:
     """Cache a snapshot loaded from the database, unless something newer got there first.
 
     `only_if_absent` keeps a revocation marker written meanwhile from being overwritten by
     the (now stale) state this request read.
     """
-    await cache.set(session_key(session_id), snapshot.dump(), ttl=ttl, only_if_absent=True)
+    key = session_key(epoch, session_id)
+    await cache.set(key, snapshot.dump(), ttl=ttl, only_if_absent=True)
 
 
 async def overwrite(
-    cache: Cache, *, session_ids: Iterable[UUID], snapshot: Snapshot, ttl: float
+    cache: Cache, *, epoch: int, session_ids: Iterable[UUID], snapshot: Snapshot, ttl: float
 ) -> None:
     """Replace the snapshots of these sessions (a revocation, or a change of rights)."""
     value = snapshot.dump()
-    await asyncio.gather(*(cache.set(session_key(sid), value, ttl=ttl) for sid in session_ids))
+    keys = [session_key(epoch, sid) for sid in session_ids]
+    await asyncio.gather(*(cache.set(key, value, ttl=ttl) for key in keys))
 
 
-async def forget(cache: Cache, *, session_ids: Iterable[UUID]) -> None:
+async def forget(cache: Cache, *, epoch: int, session_ids: Iterable[UUID]) -> None:
     """Drop these snapshots, so the next request reloads the sessions from the database."""
-    keys = [session_key(sid) for sid in session_ids]
+    keys = [session_key(epoch, sid) for sid in session_ids]
     if keys:
         await cache.delete(*keys)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -88,3 +90,15 @@ def new_refresh_token() -> tuple[str, str]:
 def hash_refresh_token(token: str) -> str:
     """SHA-256 is enough: the token is 256 random bits, so there is nothing to brute-force."""
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def successor_token(token: str, *, key: str) -> str:
+    """The refresh token that replaces `token` when it is rotated.
+
+    Derived (HMAC under the secret key) rather than drawn, so every concurrent or repeated
+    rotation of one token within the grace window hands out the same successor: the family
+    stays one line, and a copy used later is still caught as reuse.
+    """
+    message = b"trellis-refresh-successor:" + token.encode("utf-8", "surrogatepass")
+    digest = hmac.new(key.encode("utf-8", "surrogatepass"), message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
@@ -118,18 +119,28 @@ async def get_user_by_email(*, session: AsyncSession, email: str) -> UserAccount
 
 
 async def authenticate(
-    *, runtime: Runtime, session: AsyncSession, email: str, password: str
+    *,
+    runtime: Runtime,
+    session: AsyncSession,
+    email: str,
+    password: str,
+    before_check: Callable[[], Awaitable[None]] | None = None,
 ) -> UserAccount | None:
     """The account when email and password match an active user; otherwise None.
 
     An unknown email still costs one bcrypt check, so response time does not reveal which
     addresses have accounts. A hash of an outdated cost is upgraded on success.
+    `before_check` is awaited once the lookup has answered and before the password is
+    checked, for known and unknown addresses alike: where a caller counts an attempt that
+    will be decided (an exception from it propagates, and nothing is checked).
     """
     rounds = _config(runtime).bcrypt_rounds
     # Looked up in a short read of its own, so no connection (nor, on SQLite, the write lock)
     # is held through the bcrypt check: concurrent logins would otherwise drain the pool.
     async with runtime.read_sessions() as lookup:
         found = await find_by_email(session=lookup, email=email)
+    if before_check is not None:
+        await before_check()
     if found is None:
         await verify_dummy(password, rounds=rounds)
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 
 class TcpRelay:
@@ -17,7 +18,7 @@ class TcpRelay:
         self._upstream = (host, port)
         self._server: asyncio.Server | None = None
         self._writers: list[asyncio.StreamWriter] = []
-        self._handlers: set[asyncio.Task[None]] = set()
+        self._handlers: set[asyncio.Future[None]] = set()
         self._flowing = asyncio.Event()
         self._flowing.set()
         self.port = 0
@@ -51,25 +52,28 @@ class TcpRelay:
         self._flowing.set()
 
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._handlers.add(task)
-        self._writers.append(writer)
+        # In a task of its own that `stop()` may cancel: asyncio 3.11 reports a cancelled
+        # connection handler as an error in a callback.
+        forwarding = asyncio.ensure_future(self._forward(reader, writer))
+        self._handlers.add(forwarding)
         try:
-            await self._flowing.wait()  # a silent server accepts, then never answers
-            try:
-                up_reader, up_writer = await asyncio.open_connection(*self._upstream)
-            except OSError:
-                writer.transport.abort()
-                return
-            self._writers.append(up_writer)
-            await asyncio.gather(
-                self._pipe(reader, up_writer),
-                self._pipe(up_reader, writer),
-                return_exceptions=True,
-            )
+            with contextlib.suppress(asyncio.CancelledError):
+                await forwarding
         finally:
-            self._handlers.discard(task)
+            self._handlers.discard(forwarding)
+
+    async def _forward(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.append(writer)
+        await self._flowing.wait()  # a silent server accepts, then never answers
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self._upstream)
+        except OSError:
+            writer.transport.abort()
+            return
+        self._writers.append(up_writer)
+        await asyncio.gather(
+            self._pipe(reader, up_writer), self._pipe(up_reader, writer), return_exceptions=True
+        )
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

@@ -6,9 +6,11 @@ import asyncio
 
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 
 from core.testing import Backend, ClientFactory
 from modules.users import service as users_service
+from tests.support.relay import TcpRelay
 
 from .support import (
     ME,
@@ -141,6 +143,36 @@ async def test_address_limit_counts_attempts_across_accounts(make_client: Client
         response = await login(client, "user9@example.com", "whatever password")
     assert response.status_code == 429
     assert response.headers["ratelimit-policy"] == "3;w=60"
+
+
+@pytest.mark.backends("postgres")  # the embedded SQLite database has no network to lose
+async def test_attempts_answered_503_do_not_count_against_the_limits(
+    make_client: ClientFactory, backend: Backend
+) -> None:
+    """A database outage is our failure, not the caller's: the right password works at once."""
+    assert backend.database_url is not None
+    url = make_url(backend.database_url)
+    relay = TcpRelay(url.host or "127.0.0.1", url.port or 5432)
+    await relay.start()
+    through_relay = url.set(host="127.0.0.1", port=relay.port).render_as_string(False)
+    limits = module_settings(login_rate_per_account="3/minute", login_rate_per_ip="3/minute")
+    override = {"database_url": through_relay}
+    try:
+        async with make_client(MODULES, limits, settings_override=override) as client:
+            await register(client, "ann@example.com")
+            await relay.stop()
+            for password in [PASSWORD, "wrong password"] * 3:
+                response = await login(client, "ann@example.com", password)
+                assert response.status_code == 503, response.text
+            assert (await login(client, "nobody@example.com")).status_code == 503
+            await relay.start()
+            assert (await login(client, "ann@example.com")).status_code == 200
+            # Decided attempts still count, on both limits.
+            for _ in range(2):
+                assert (await login(client, "ann@example.com", "wrong password")).status_code == 401
+            assert (await login(client, "ann@example.com")).status_code == 429
+    finally:
+        await relay.stop()
 
 
 async def test_limits_can_be_switched_off(make_client: ClientFactory) -> None:

@@ -140,7 +140,8 @@ async def _rows(settings: Settings) -> tuple[set[UUID], set[str], set[str]]:
 
 async def _go_on_then_replay(settings: Settings, seeded: Seeded) -> list[int]:
     """Refresh the live session, replay its kept retired token, then try the new pair."""
-    async with app_and_client(settings) as (_, client):
+    no_grace = {"refresh_reuse_grace_seconds": 0}
+    async with app_and_client(settings, no_grace) as (_, client):
         rotated = await refresh(client, seeded.current)
         replayed = await refresh(client, seeded.second)
         after = await refresh(client, rotated.json()["refresh_token"])

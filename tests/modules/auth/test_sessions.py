@@ -7,7 +7,9 @@ import uuid
 import httpx
 
 from core.settings import Settings
+from modules.auth import snapshots
 from modules.auth.testing import Account
+from modules.auth.watermark import watermark_for
 
 from .support import (
     ME,
@@ -44,8 +46,14 @@ async def test_logout_survives_the_loss_of_the_cache(settings: Settings) -> None
         pair = await signed_up(client, "ann@example.com")
         claims = claims_of(pair["access_token"])
         await client.post("/api/v1/auth/logout", headers=bearer(pair["access_token"]))
-        lost = (f"auth:sess:{claims['sid']}", f"auth:deny:{claims['jti']}")
-        await runtime_of(app).cache.delete(*lost)
+        runtime = runtime_of(app)
+        epoch = watermark_for(runtime).epoch
+        lost = (
+            snapshots.session_key(epoch, uuid.UUID(claims["sid"])),
+            f"auth:deny:{claims['jti']}",
+        )
+        assert await runtime.cache.get(lost[0]) is not None
+        await runtime.cache.delete(*lost)
         assert await me_status(client, pair["access_token"]) == 401
 
 

@@ -7,6 +7,9 @@ import uuid
 from core.cache.memory import MemoryCache
 from modules.auth import snapshots
 from modules.auth.snapshots import REVOKED, Snapshot
+from modules.auth.watermark import Stamp
+
+EPOCH = 3
 
 
 async def test_a_snapshot_read_before_a_revocation_does_not_undo_it() -> None:
@@ -14,21 +17,31 @@ async def test_a_snapshot_read_before_a_revocation_does_not_undo_it() -> None:
     sid, user = uuid.uuid4(), uuid.uuid4()
     stale = Snapshot(user_id=user, is_active=True)
     # A resolver missed, read the database, and meanwhile the session was revoked.
-    await snapshots.overwrite(cache, session_ids=[sid], snapshot=REVOKED, ttl=60)
-    await snapshots.remember(cache, session_id=sid, snapshot=stale, ttl=60)
-    denied, found = await snapshots.read(cache, jti="j", session_id=sid)
-    assert not denied
-    assert found == REVOKED
+    await snapshots.overwrite(cache, epoch=EPOCH, session_ids=[sid], snapshot=REVOKED, ttl=60)
+    await snapshots.remember(cache, epoch=EPOCH, session_id=sid, snapshot=stale, ttl=60)
+    reading = await snapshots.read(cache, jti="j", session_id=sid, epoch=EPOCH)
+    assert not reading.denied
+    assert reading.snapshot == REVOKED
 
 
 async def test_snapshots_round_trip_and_garbage_fails_closed() -> None:
     cache = MemoryCache()
     sid, user = uuid.uuid4(), uuid.uuid4()
     live = Snapshot(user_id=user, is_active=True, is_superuser=True)
-    await snapshots.remember(cache, session_id=sid, snapshot=live, ttl=60)
+    stamp = Stamp(epoch=EPOCH, seq=7, nonce="n")
+    await snapshots.remember(cache, epoch=EPOCH, session_id=sid, snapshot=live, ttl=60)
     await snapshots.deny(cache, jti="gone", ttl=60)
-    assert await snapshots.read(cache, jti="j", session_id=sid) == (False, live)
-    assert await snapshots.read(cache, jti="gone", session_id=sid) == (True, live)
-    assert await snapshots.read(cache, jti="j", session_id=uuid.uuid4()) == (False, None)
+    await snapshots.write_stamp(cache, stamp)
+
+    found = await snapshots.read(cache, jti="j", session_id=sid, epoch=EPOCH)
+    assert (found.denied, found.snapshot, found.stamp) == (False, live, stamp)
+    assert (await snapshots.read(cache, jti="gone", session_id=sid, epoch=EPOCH)).denied
+    # Another epoch is another namespace: the snapshot is not there.
+    assert (await snapshots.read(cache, jti="j", session_id=sid, epoch=EPOCH + 1)).snapshot is None
+    assert (
+        await snapshots.read(cache, jti="j", session_id=uuid.uuid4(), epoch=EPOCH)
+    ).snapshot is None
     for garbage in ("", "[]", "{}", '{"uid": "x"}', "null"):
         assert Snapshot.load(garbage) == REVOKED
+    for garbage in ("", "x", "1:x:n", "x:1:n"):
+        assert Stamp.load(garbage) is None
