@@ -4,6 +4,7 @@ Modules import from here only (`from core import SessionDep, hookimpl`): every n
 `__all__` is the public surface, and a test keeps the built-in modules to it.
 """
 
+from core import metrics
 from core.cache import Cache
 from core.cli.context import fail, open_runtime
 from core.db import on_commit, on_rollback
@@ -80,6 +81,7 @@ __all__ = [
     "hookimpl",
     "hookspec",
     "limit_key",
+    "metrics",
     "module_settings",
     "on_commit",
     "on_rollback",

@@ -15,16 +15,18 @@ from core.checks import core_checks
 from core.errors import install_error_handlers
 from core.host import Host
 from core.inventory import describe_modules
-from core.logs import configure_logging, package_logger
+from core.logs import configure_logging, json_logs, package_logger
 from core.middleware import install_middleware
 from core.migrate import prepare_schema
 from core.mounting import mount_modules, operation_id
 from core.openapi import document_problems
+from core.operations import install_operations, serving
 from core.plugins import PluginsConfig
 from core.ratelimit import Rate
 from core.references import warn_dangling_references
 from core.runtime import Runtime
 from core.settings import Settings
+from core.shutdown import Shutdown
 
 log = logging.getLogger("trellis")
 VERSION = version("trellis")  # one source of truth: pyproject.toml
@@ -38,16 +40,17 @@ def create_app(
 ) -> FastAPI:
     """Build the app from `plugins.toml` (or `plugins`); raises ConfigError on a bad setup."""
     settings = settings or Settings()
-    configure_logging(settings.log_level)  # before loading: discovery may warn
+    as_json = json_logs(settings)
+    configure_logging(settings.log_level, json=as_json)  # before loading: discovery may warn
     host = Host.load(settings.plugins_file, config=plugins, extra_plugins=extra_plugins)
-    configure_logging(
-        settings.log_level, module_loggers=[package_logger(m.plugin) for m in host.enabled]
-    )
+    module_loggers = [package_logger(m.plugin) for m in host.enabled]
+    configure_logging(settings.log_level, module_loggers=module_loggers, json=as_json)
     runtime = host.runtime(settings)
+    shutdown = Shutdown(drain=settings.shutdown_drain)
     app = FastAPI(
         title="Trellis",
         version=VERSION,
-        lifespan=_lifespan(runtime, host),
+        lifespan=_lifespan(runtime, host, shutdown),
         generate_unique_id_function=operation_id,
         docs_url="/docs",
         redoc_url="/redoc",
@@ -57,15 +60,20 @@ def create_app(
     app.state.runtime = runtime
     app.state.host = host
     app.state.principal_resolver = host.principal_resolver(runtime)
-    app.state.readiness_checks = host.health_checks(runtime, core=core_checks(runtime, host))
+    checks = (*core_checks(runtime, host), shutdown.check())
+    app.state.readiness_checks = host.health_checks(runtime, core=checks)
     host.table_names()  # refuses a table two modules claim
     app.state.api_rate = Rate.parse(settings.api_rate_limit)
     if settings.rate_limit_disabled:
         log.warning("rate limits are disabled (TRELLIS_RATE_LIMIT_DISABLED is set)")
     install_error_handlers(app)
     install_middleware(
-        app, max_body_bytes=settings.max_body_bytes, cors_origins=settings.cors_origins
+        app,
+        max_body_bytes=settings.max_body_bytes,
+        cors_origins=settings.cors_origins,
+        body_timeout=settings.body_read_timeout,
     )
+    install_operations(app, runtime)
     mount_modules(app, host)
     app.state.module_reports = describe_modules(host)  # what `ModuleInventory` adds state to
     app.openapi = _openapi_builder(app)  # type: ignore[method-assign]
@@ -74,7 +82,7 @@ def create_app(
 
 
 def _lifespan(
-    runtime: Runtime, host: Host
+    runtime: Runtime, host: Host, shutdown: Shutdown
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -82,6 +90,7 @@ def _lifespan(
             stack.push_async_callback(runtime.close)
             await prepare_schema(runtime, host)
             warn_dangling_references(host)
+            stack.enter_context(serving(runtime, shutdown))
             # Entered in dependency order; AsyncExitStack leaves them in reverse.
             for module_lifespan in host.lifespans(runtime):
                 await stack.enter_async_context(module_lifespan)

@@ -1,4 +1,4 @@
-"""Request-edge middleware: request ids, body size limit, and the order they are installed in.
+"""Request-edge middleware: request ids, body limits, and the order they are installed in.
 
 Pure ASGI classes rather than `BaseHTTPMiddleware`, which costs a task and a memory
 stream per request. Every response they produce is problem+json.
@@ -11,12 +11,10 @@ import uuid
 from contextvars import ContextVar
 
 from fastapi import FastAPI
-from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.asgi import header
-from core.errors import problem_response
+from core.body import BodyLimitMiddleware
 from core.head import HeadAsGetMiddleware
 from core.input_sanity import InputSanityMiddleware
 
@@ -33,20 +31,22 @@ request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 _SANE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 
 
-def install_middleware(app: FastAPI, *, max_body_bytes: int, cors_origins: list[str]) -> None:
+def install_middleware(
+    app: FastAPI, *, max_body_bytes: int, cors_origins: list[str], body_timeout: float = 10.0
+) -> None:
     """Install the edge middleware, outermost first:
 
     RequestId -> CORS -> BodyLimit -> InputSanity -> HeadAsGet -> (FastAPI's exception
     middleware, routes).
 
-    RequestId is outermost so every response, including CORS preflights and the 413/422
+    RequestId is outermost so every response, including CORS preflights and the 408/413/422
     produced below it, carries X-Request-ID. CORS wraps the rejecting middleware so a
     browser can read their errors. BodyLimit sits above InputSanity, which buffers bodies.
     """
     # add_middleware prepends: add innermost first.
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(InputSanityMiddleware)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes, timeout=body_timeout)
     if cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -85,63 +85,8 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
 
 
-class _BodyTooLarge(HTTPException):
-    """Raised from `receive`; FastAPI re-raises HTTPExceptions met while reading a body."""
-
-    def __init__(self, max_bytes: int) -> None:
-        super().__init__(413, f"The request body is larger than {max_bytes} bytes.")
-
-
-class BodyLimitMiddleware:
-    """Reject bodies over `max_bytes` with 413, by Content-Length or by counting chunks."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        length = header(scope, b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await _reject(_BodyTooLarge(self.max_bytes), scope, receive, send)
-            return
-
-        received = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _BodyTooLarge(self.max_bytes)
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _BodyTooLarge as exc:
-            # Inside FastAPI's routes the exception handler already answered; this
-            # catches reads made by middleware (InputSanity) or plain ASGI apps.
-            if started:
-                raise
-            await _reject(exc, scope, receive, send)
-
-
 def _client_request_id(scope: Scope) -> str | None:
     for key, value in scope.get("headers", ()):
         if key.lower() == b"x-request-id":
             return value.decode("ascii") if _SANE_REQUEST_ID.fullmatch(value) else None
     return None
-
-
-async def _reject(exc: HTTPException, scope: Scope, receive: Receive, send: Send) -> None:
-    response = problem_response(exc.status_code, detail=exc.detail, headers=exc.headers)
-    await response(scope, receive, send)

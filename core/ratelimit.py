@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from core.cache import Cache
 from core.errors import ProblemError
+from core.metrics.standard import RATE_LIMITED
 
 _UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)\s*$")
@@ -64,5 +65,6 @@ async def consume(cache: Cache, *, bucket: str, identity: str, rate: Rate) -> di
     """Count one event; raises RateLimited past the limit, else returns the RateLimit headers."""
     count, reset = await cache.incr(limit_key(bucket, identity), ttl=rate.window)
     if count > rate.limit:
+        RATE_LIMITED.labels(bucket).inc()
         raise refusal(rate, reset, "Too many requests. Retry after the time in Retry-After.")
     return _headers(rate, rate.limit - count, reset)

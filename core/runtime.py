@@ -58,7 +58,9 @@ class Runtime:
             engine=engine,
             sessions=create_sessionmaker(engine),
             read_sessions=create_read_sessionmaker(engine),
-            cache=create_cache(settings.redis_url, prefix=settings.cache_prefix),
+            cache=create_cache(
+                settings.redis_url, prefix=settings.cache_prefix, timeout=settings.cache_timeout
+            ),
             secret_key=settings.signing_key(),
             mailer=create_mailer(mail or MailSettings(), production=settings.is_production),
             module_settings=module_settings,

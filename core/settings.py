@@ -6,11 +6,12 @@ import os
 import secrets
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from core.proxies import TrustedProxies
 from core.ratelimit import Rate
 
 MIN_SECRET_BYTES = 32
@@ -41,13 +42,24 @@ class Settings(BaseSettings):
     rate_limit_disabled: bool = Field(False, validation_alias="TRELLIS_RATE_LIMIT_DISABLED")
     api_rate_limit: str = "100/minute"
     cache_prefix: str = "trellis:"
+    cache_timeout: float = Field(1.0, gt=0)
     max_body_bytes: int = 1_048_576
+    body_read_timeout: float = Field(10.0, gt=0)
     db_pool_size: int = 10
     db_max_overflow: int = 10
     db_pool_timeout: float = 5.0
     db_connect_timeout: float = 3.0
     db_statement_timeout_ms: int = 10_000
+    db_idle_in_transaction_timeout_ms: int = Field(30_000, ge=0)  # 0: never
     auto_migrate: bool | None = None
+    # Operations (README, Observability): the request log, metrics, proxies, shutdown.
+    access_log: bool = True
+    log_format: Literal["text", "json"] | None = None  # unset: JSON in production
+    metrics_enabled: bool | None = None  # unset: on in development, off in production
+    metrics_token: SecretStr | None = None
+    trusted_proxies: TrustedProxies = Field(default_factory=list)
+    shutdown_timeout: int = Field(30, gt=0)
+    shutdown_drain: float = Field(0.0, ge=0)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -75,6 +87,8 @@ class Settings(BaseSettings):
             raise UnsafeSettings("DATABASE_URL must be set in production (no embedded SQLite)")
         if "*" in self.cors_origins:
             raise UnsafeSettings("CORS_ORIGINS may not be '*' in production")
+        if self.metrics_enabled and not self.metrics_token:
+            raise UnsafeSettings("METRICS_TOKEN must be set to serve metrics in production")
         return self
 
     @property

@@ -2,45 +2,66 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 import uvicorn
 
 from core.cli.context import check_setup, fail, load_settings
+from core.logs import UVICORN_LOG_CONFIG
 from core.mail import MailSettings, UnsafeMailSettings
+from core.metrics import multiprocess
+from core.metrics.endpoint import serves_metrics
 from core.settings import Settings
 
 
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, envvar="WEB_CONCURRENCY", help="Worker processes.")
+    ] = 1,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
     access_log: Annotated[
-        bool, typer.Option(help="Log one line per request (costs throughput).")
-    ] = True,
+        bool | None,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="Log one line per request (costs throughput)  [default: ACCESS_LOG, on]",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the API with uvicorn (the embedded SQLite default migrates itself at start-up)."""
-    # Fail here with one line rather than inside every uvicorn worker with a traceback.
-    settings = load_settings()
-    if not reload:
-        _check_workers(settings, workers)
-    if settings.is_production:
-        try:
-            MailSettings().refuse_cleartext_login()
-        except UnsafeMailSettings as error:
-            fail(str(error))
-    check_setup(settings)
-    uvicorn.run(
-        "core.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=None if reload else workers,
-        reload=reload,
-        access_log=access_log,
-    )
+    # Workers build the app from the environment: the option reaches them through it.
+    flag = {} if access_log is None else {"ACCESS_LOG": str(access_log).lower()}
+    with _environment(flag):
+        # Fail here with one line rather than inside every uvicorn worker with a traceback.
+        settings = load_settings()
+        if not reload:
+            _check_workers(settings, workers)
+        if settings.is_production:
+            try:
+                MailSettings().refuse_cleartext_login()
+            except UnsafeMailSettings as error:
+                fail(str(error))
+        check_setup(settings)
+        with _metrics_directory(settings, 1 if reload else workers):
+            uvicorn.run(
+                "core.app:create_app",
+                factory=True,
+                host=host,
+                port=port,
+                workers=None if reload else workers,
+                reload=reload,
+                access_log=False,  # the app logs each request itself (core.access_log)
+                proxy_headers=False,  # the app applies TRUSTED_PROXIES itself (core.proxies)
+                timeout_graceful_shutdown=settings.shutdown_timeout,
+                log_config=UVICORN_LOG_CONFIG,
+            )
 
 
 def _check_workers(settings: Settings, workers: int) -> None:
@@ -54,3 +75,30 @@ def _check_workers(settings: Settings, workers: int) -> None:
     if settings.is_production:
         fail(problem)
     typer.echo(f"warning: {problem}", err=True)
+
+
+@contextmanager
+def _metrics_directory(settings: Settings, workers: int) -> Iterator[None]:
+    """Where several workers' metrics meet: cleared at start, removed after if made here."""
+    made = multiprocess.prepare(workers=workers) if serves_metrics(settings) else None
+    try:
+        yield
+    finally:
+        if made is not None:
+            os.environ.pop(multiprocess.ENV, None)
+            shutil.rmtree(made, ignore_errors=True)
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """Set `values` in the environment while serving; leave it as it was afterwards."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -10,6 +10,7 @@ from core import CurrentPrincipal, RuntimeDep, SessionDep
 from modules.auth import service, sessions
 from modules.auth.dependencies import ClientDep, PasswordForm
 from modules.auth.exceptions import InvalidRefreshToken, SessionNotFound, as_response
+from modules.auth.metrics import login_outcome
 from modules.auth.schemas import RefreshRequest, SessionPublic, SessionsPublic, TokenPair
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -37,14 +38,15 @@ async def token(
 ) -> TokenPair:
     """OAuth2 password grant; `username` is the e-mail address."""
     response.headers.update(NO_STORE)
-    return await service.login(
-        runtime=runtime,
-        session=session,
-        email=form.username,
-        password=form.password,
-        ip=client.ip,
-        user_agent=client.user_agent,
-    )
+    with login_outcome():
+        return await service.login(
+            runtime=runtime,
+            session=session,
+            email=form.username,
+            password=form.password,
+            ip=client.ip,
+            user_agent=client.user_agent,
+        )
 
 
 @router.post(

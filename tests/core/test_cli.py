@@ -7,6 +7,7 @@ modules of tests/fixtures can be enabled without installing them.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -17,12 +18,13 @@ from typer.testing import CliRunner, Result
 
 from core.cli import CliOptions, app, create_root
 from core.host import Host
+from core.logs import UVICORN_LOG_CONFIG
 from core.settings import Environment, Settings
 from core.testing import plugins
 from tests.fixtures.databases import BACKENDS, FIXTURE_PLUGINS, empty_database, table_names
 from tests.fixtures.gamma import GammaPlugin
 
-from .test_references import NOTES_WARNING
+from .test_references import MEMOS_WARNING
 
 runner = CliRunner()
 
@@ -85,10 +87,10 @@ def test_config_check_ok(sqlite: Settings) -> None:
 
 
 def test_config_check_warns_about_a_disabled_module_blocking_deletes(sqlite: Settings) -> None:
-    # notes (a fixture plugin, so installed) refers to users_user and is not enabled.
+    # memos (a fixture plugin, so installed) refers to users_user and is not enabled.
     result = trellis(sqlite, ["config", "check"], ["health", "users", "auth"])
     assert result.exit_code == 0, result.output
-    assert result.stderr.splitlines() == [f"warning: {NOTES_WARNING}"]
+    assert result.stderr.splitlines() == [f"warning: {MEMOS_WARNING}"]
     assert result.stdout.startswith("OK: 3 modules enabled (health, users, auth)")
 
 
@@ -137,14 +139,31 @@ def test_openapi_prints_the_spec(sqlite: Settings) -> None:
 def test_serve_runs_uvicorn_with_the_factory(
     sqlite: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    for name in ("ACCESS_LOG", "PROMETHEUS_MULTIPROC_DIR"):
+        monkeypatch.delenv(name, raising=False)
     calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
     monkeypatch.setattr("core.cli.serve.uvicorn.run", lambda *a, **kw: calls.append((a, kw)))
     result = trellis(sqlite, ["serve", "--port", "9000", "--workers", "2", "--no-access-log"])
     assert result.exit_code == 0, result.output
     expected = {"host": "127.0.0.1", "port": 9000, "workers": 2, "reload": False}
+    # The app writes the access log and applies TRUSTED_PROXIES itself; uvicorn's own would
+    # log raw paths, and believe X-Forwarded-For from 127.0.0.1.
+    handled_by_the_app = {"access_log": False, "proxy_headers": False}
+    shutdown = {"timeout_graceful_shutdown": sqlite.shutdown_timeout}
     assert calls == [
-        (("core.app:create_app",), {"factory": True, **expected, "access_log": False}),
+        (
+            ("core.app:create_app",),
+            {
+                "factory": True,
+                **expected,
+                **handled_by_the_app,
+                **shutdown,
+                "log_config": UVICORN_LOG_CONFIG,
+            },
+        ),
     ]
+    assert "ACCESS_LOG" not in os.environ  # set for the workers while serving, then restored
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
 
 
 def test_serve_refuses_a_bad_configuration_in_one_line(

@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 import sys
-import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 from core.logs import configure_logging, package_logger
 from core.testing import TEST_SECRET
 from tests.fixtures.gamma import GammaPlugin
+from tests.support.packages import write_distribution
 from tests.support.processes import free_port, stop, wait_until_up
 
 ACME_PLUGIN = """
@@ -28,13 +28,13 @@ from fastapi import APIRouter
 
 from core import ModuleInfo, Mount, hookimpl
 
-router = APIRouter(prefix="/notes", tags=["notes"])
-log = logging.getLogger("acme_notes")
+router = APIRouter(prefix="/memos", tags=["memos"])
+log = logging.getLogger("acme_memos")
 
 
 @router.post("", status_code=201)
-async def save_note() -> dict[str, bool]:
-    log.info("note saved")
+async def save_memo() -> dict[str, bool]:
+    log.info("memo saved")
     log.debug("below LOG_LEVEL")
     logging.getLogger("acme_chatty_library").info("library chatter")
     return {"saved": True}
@@ -42,7 +42,7 @@ async def save_note() -> dict[str, bool]:
 
 @hookimpl
 def module_info() -> ModuleInfo:
-    return ModuleInfo(name="notes", version="2.1")
+    return ModuleInfo(name="memos", version="2.1")
 
 
 @hookimpl
@@ -59,18 +59,6 @@ def log_line(level: str, name: str, request_id: str, message: str) -> re.Pattern
     return re.compile(f"^{ASCTIME} {fields}$", re.MULTILINE)
 
 
-def install_acme_notes(site: Path) -> None:
-    """A third-party module as pip would install it: a package plus a dist-info entry point."""
-    package = site / "acme_notes"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    (package / "plugin.py").write_text(textwrap.dedent(ACME_PLUGIN))
-    dist = site / "acme_notes-2.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-notes\nVersion: 2.1\n")
-    (dist / "entry_points.txt").write_text("[trellis.modules]\nnotes = acme_notes.plugin\n")
-
-
 # `trellis serve` builds the app once before uvicorn configures its logging; plain uvicorn after.
 SERVERS = [
     pytest.param(["-m", "core.cli", "serve"], id="trellis-serve"),
@@ -82,11 +70,11 @@ SERVERS = [
 def served(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
-    """A server with health and acme_notes enabled: base URL, process, stderr file."""
+    """A server with health and acme_memos enabled: base URL, process, stderr file."""
     site = tmp_path / "site"
-    install_acme_notes(site)
+    write_distribution(site, "acme-memos", "2.1", "memos", ACME_PLUGIN)
     plugins_file = tmp_path / "plugins.toml"
-    plugins_file.write_text('enabled = ["health", "notes"]\n')
+    plugins_file.write_text('enabled = ["health", "memos"]\n')
     # A clean environment: no DATABASE_URL, REDIS_URL or LOG_LEVEL leaking in from the outside.
     env = {key: os.environ[key] for key in ("PATH", "HOME") if key in os.environ}
     env.update(
@@ -115,13 +103,13 @@ def test_a_third_party_modules_lines_come_out_like_the_cores(
     served: tuple[str, subprocess.Popen[bytes], Path],
 ) -> None:
     url, process, stderr = served
-    response = httpx.post(f"{url}/api/v1/notes", headers={"X-Request-ID": "abc123"}, timeout=5)
+    response = httpx.post(f"{url}/api/v1/memos", headers={"X-Request-ID": "abc123"}, timeout=5)
     assert response.status_code == 201, response.text
     stop(process)  # everything it logged is flushed
 
     output = stderr.read_text()
-    assert log_line("INFO", "acme_notes", "abc123", "note saved").search(output), output
-    assert log_line("INFO", "trellis", "-", "modules enabled: health, notes").search(output)
+    assert log_line("INFO", "acme_memos", "abc123", "memo saved").search(output), output
+    assert log_line("INFO", "trellis", "-", "modules enabled: health, memos").search(output)
     assert "below LOG_LEVEL" not in output
     assert "library chatter" not in output  # the root stays at WARNING
     # uvicorn's own lines keep uvicorn's handler, once each: they do not reach the root's.
@@ -129,7 +117,7 @@ def test_a_third_party_modules_lines_come_out_like_the_cores(
 
 
 def test_package_logger_is_the_plugins_top_level_package(tmp_path: Path) -> None:
-    assert package_logger(ModuleType("acme_notes.plugin")) == "acme_notes"
+    assert package_logger(ModuleType("acme_memos.plugin")) == "acme_memos"
     assert package_logger(ModuleType("modules.health.plugin")) == "modules"
     assert package_logger(GammaPlugin(tmp_path)) == "tests"
     assert package_logger(GammaPlugin) == "tests"

@@ -8,48 +8,37 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from core import ModuleInfo, Mount, hookimpl
 from core.testing import ClientFactory
+from tests.support.packages import routed_module
 
 PROBLEM = "application/problem+json"
 
 
-class Note(BaseModel):
+class Memo(BaseModel):
     text: str
 
 
-def notes_module() -> ModuleType:
+def memos_module() -> ModuleType:
     """A module with a JSON body and an error documented only by its description."""
-    plugin = ModuleType("notes")
-    router = APIRouter(prefix="/notes", tags=["notes"])
+    router = APIRouter(prefix="/memos", tags=["memos"])
 
     @router.post("", status_code=201, responses={409: {"description": "Duplicate"}})
-    async def create(note: Note) -> Note:
-        return note
+    async def create(memo: Memo) -> Memo:
+        return memo
 
-    @hookimpl
-    def module_info() -> ModuleInfo:
-        return ModuleInfo(name="notes", version="0.1")
-
-    @hookimpl
-    def register_routers() -> list[Mount]:
-        return [Mount(router)]
-
-    plugin.module_info = module_info  # type: ignore[attr-defined]
-    plugin.register_routers = register_routers  # type: ignore[attr-defined]
-    return plugin
+    return routed_module("memos", router, version="0.1")
 
 
 async def _spec_and_422(make_client: ClientFactory) -> tuple[dict[str, Any], Any]:
-    async with make_client(["health", "notes"], extra_plugins=[notes_module()]) as client:
+    async with make_client(["health", "memos"], extra_plugins=[memos_module()]) as client:
         spec = (await client.get("/openapi.json")).json()
-        invalid = await client.post("/api/v1/notes", json={"text": 1})
+        invalid = await client.post("/api/v1/memos", json={"text": 1})
     return spec, invalid
 
 
 async def test_error_responses_are_documented_as_problem_json(make_client: ClientFactory) -> None:
     spec, invalid = await _spec_and_422(make_client)
-    responses = spec["paths"]["/api/v1/notes"]["post"]["responses"]
+    responses = spec["paths"]["/api/v1/memos"]["post"]["responses"]
     # FastAPI documents 422 as HTTPValidationError in application/json; the API sends neither.
     assert responses["422"]["content"] == {
         PROBLEM: {"schema": {"$ref": "#/components/schemas/ValidationProblem"}}

@@ -13,6 +13,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import invalidate_caches
 from pathlib import Path
+from types import ModuleType
+
+from fastapi import APIRouter
+
+from core import ModuleInfo, Mount, hookimpl
 
 
 def plugin_source(name: str, version: str = "1.0", **declared: object) -> str:
@@ -84,3 +89,37 @@ def site_packages(root: Path) -> Iterator[Site]:
         yield site
     finally:
         site.uninstall_all()
+
+
+def routed_module(name: str, router: APIRouter, version: str = "1.0") -> ModuleType:
+    """A module built in memory that contributes `router` under /api/v1, and nothing else."""
+    plugin = ModuleType(name)
+
+    @hookimpl
+    def module_info() -> ModuleInfo:
+        return ModuleInfo(name=name, version=version)
+
+    @hookimpl
+    def register_routers() -> list[Mount]:
+        return [Mount(router)]
+
+    plugin.module_info = module_info  # type: ignore[attr-defined]
+    plugin.register_routers = register_routers  # type: ignore[attr-defined]
+    return plugin
+
+
+def write_distribution(
+    site: Path, distribution: str, version: str, module: str, source: str
+) -> None:
+    """`distribution` written into `site` as pip would (package + dist-info entry point), for a
+    server process given `site` on its PYTHONPATH; this process's sys.path is left alone."""
+    package = distribution.replace("-", "_")
+    (site / package).mkdir(parents=True)
+    (site / package / "__init__.py").write_text("")
+    (site / package / "plugin.py").write_text(textwrap.dedent(source))
+    dist = site / f"{package}-{version}.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text(
+        f"Metadata-Version: 2.1\nName: {distribution}\nVersion: {version}\n"
+    )
+    (dist / "entry_points.txt").write_text(f"[trellis.modules]\n{module} = {package}.plugin\n")

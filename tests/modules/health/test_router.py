@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from urllib.parse import urlsplit
 
 import httpx
@@ -11,7 +13,7 @@ from sqlalchemy.engine import make_url
 from core.testing import Backend, ClientFactory
 from tests.support.relay import TcpRelay
 
-ALL_OK = {"database": "ok", "cache": "ok", "migrations": "ok"}
+ALL_OK = {"database": "ok", "cache": "ok", "migrations": "ok", "shutdown": "ok"}
 
 
 async def test_liveness_touches_nothing(health_client: httpx.AsyncClient) -> None:
@@ -25,7 +27,7 @@ async def test_readiness_reports_each_check(health_client: httpx.AsyncClient) ->
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-    assert set(body["checks"]) >= {"database", "cache", "migrations"}
+    assert set(body["checks"]) >= {"database", "cache", "migrations", "shutdown"}
     assert all(check["status"] == "ok" for check in body["checks"].values())
     assert all(check["latency_ms"] >= 0 for check in body["checks"].values())
 
@@ -63,16 +65,47 @@ async def _assert_readiness_follows(
         await relay.stop()
 
 
-@pytest.mark.backends("postgres")  # the embedded SQLite database has no network to lose
-async def test_readiness_follows_the_database_down_and_back(
-    make_client: ClientFactory, backend: Backend
-) -> None:
+async def _database_relay(backend: Backend) -> tuple[TcpRelay, str]:
+    """A started relay to the test's database, and the database URL through it."""
     assert backend.database_url is not None
     url = make_url(backend.database_url)
     relay = TcpRelay(url.host or "127.0.0.1", url.port or 5432)
     await relay.start()
-    through_relay = url.set(host="127.0.0.1", port=relay.port).render_as_string(False)
+    return relay, url.set(host="127.0.0.1", port=relay.port).render_as_string(False)
+
+
+@pytest.mark.backends("postgres")  # the embedded SQLite database has no network to lose
+async def test_readiness_follows_the_database_down_and_back(
+    make_client: ClientFactory, backend: Backend
+) -> None:
+    relay, through_relay = await _database_relay(backend)
     await _assert_readiness_follows(make_client, relay, {"database_url": through_relay}, "database")
+
+
+@pytest.mark.backends("postgres")  # the embedded SQLite database has no network to go silent
+async def test_readiness_answers_in_time_while_the_database_is_silent(
+    make_client: ClientFactory, backend: Backend
+) -> None:
+    """A pooled connection that gets no answer: the check times out, readiness does not wait."""
+    relay, through_relay = await _database_relay(backend)
+    try:
+        async with make_client(
+            ["health"], settings_override={"database_url": through_relay}
+        ) as client:
+            ready, _ = await _ready_status(client)  # the pool now holds a connection
+            assert ready == 200
+            relay.pause()
+            started = time.monotonic()
+            async with asyncio.timeout(60):  # only keeps a regression from hanging the suite
+                status, checks = await _ready_status(client)
+            assert time.monotonic() - started < 2.0 + 1.5  # the check's own timeout, and slack
+            assert status == 503
+            assert checks["database"] == "timeout"
+            relay.resume()
+            ready, _ = await _ready_status(client)
+            assert ready == 200
+    finally:
+        await relay.stop()
 
 
 @pytest.mark.backends("postgres")  # with Redis; the in-process cache has no network to lose
