@@ -7,6 +7,7 @@ Modules import from here only (`from core import SessionDep, hookimpl`): every n
 from core import metrics
 from core.cache import Cache
 from core.cli.context import fail, open_runtime
+from core.constraints import FromSettings
 from core.db import on_commit, on_rollback
 from core.deps import (
     CacheDep,
@@ -36,6 +37,7 @@ from core.records import (
     HealthCheck,
     ModuleInfo,
     Mount,
+    Permission,
     Principal,
     PrincipalResolver,
 )
@@ -52,6 +54,7 @@ __all__ = [
     "CurrentAdministrator",
     "CurrentPrincipal",
     "Forbidden",
+    "FromSettings",
     "HealthCheck",
     "Mailer",
     "Message",
@@ -61,6 +64,7 @@ __all__ = [
     "ModuleReport",
     "Mount",
     "NotAuthenticated",
+    "Permission",
     "Principal",
     "PrincipalResolver",
     "ProblemError",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, TypeVar
+from weakref import WeakKeyDictionary
 
 from fastapi import Depends, Request, Response
 from fastapi.security import OAuth2PasswordBearer
@@ -120,19 +121,37 @@ async def get_current_principal(request: Request, token: BearerToken) -> Princip
 CurrentPrincipal = Annotated[Principal, Depends(get_current_principal)]
 
 
+# The right each `require(...)` dependency checks, so start-up can verify that every right a
+# route requires is a permission some enabled module declares (`core.permissions`).
+_REQUIRED: WeakKeyDictionary[Callable[..., object], str] = WeakKeyDictionary()
+
+
 def require(right: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency returning the caller when they hold `right`, else 403.
 
     `Annotated[Principal, Depends(require("notes:moderate"))]` in a handler's signature.
+    `right` must be a permission an enabled module declares (`register_permissions`), or
+    `EVERY_RIGHT`; start-up stops on a route requiring anything else.
     """
 
     async def holder(principal: CurrentPrincipal) -> Principal:
         if not principal.may(right):
-            needs = "administrator rights" if right == EVERY_RIGHT else f"the right {right!r}"
+            needs = "administrator rights" if right == EVERY_RIGHT else f"the permission {right!r}"
             raise Forbidden(f"This action needs {needs}.")
         return principal
 
+    _REQUIRED[holder] = right
     return holder
+
+
+def required_right(dependency: Callable[..., object] | None) -> str | None:
+    """The right `dependency` checks when `require(...)` made it, else None."""
+    if dependency is None:
+        return None
+    try:
+        return _REQUIRED.get(dependency)
+    except TypeError:  # not weakly referenceable, so not one of ours
+        return None
 
 
 # The caller holding every right: an administrator, however the authenticating module says so.

@@ -8,18 +8,21 @@ publishes them declares them in its own `hookspecs.py` (see `register_hookspecs`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
+from uuid import UUID
 
 import pluggy
 
 if TYPE_CHECKING:
     import typer
+    from sqlalchemy.ext.asyncio import AsyncSession
     from sqlmodel import SQLModel
 
-    from core.records import HealthCheck, ModuleInfo, Mount, PrincipalResolver
+    from core.records import HealthCheck, ModuleInfo, Mount, Permission, PrincipalResolver
     from core.runtime import Runtime
 
 PROJECT = "trellis"
@@ -107,6 +110,23 @@ def register_migrations() -> Path:  # type: ignore[empty-body]
 
 
 @hookspec
+def register_permissions() -> list[Permission]:  # type: ignore[empty-body]
+    """Return the permissions the module checks, each named `"<module>:<verb>"` after it.
+
+    Routes guard themselves with `require(name)`; a route requiring a permission no enabled
+    module declares stops start-up, and so do a name declared twice and a name carrying
+    another module's prefix. A disabled module's permissions leave the checks (its routes are
+    gone too), while the grants of them stay stored and count again once it is re-enabled.
+
+    Example::
+
+        @hookimpl
+        def register_permissions() -> list[Permission]:
+            return [Permission("blog:publish", "Publish anyone's draft.")]
+    """
+
+
+@hookspec
 def register_health_checks(runtime: Runtime) -> list[HealthCheck]:  # type: ignore[empty-body]
     """Return readiness probes run by `GET /health/ready`, each bounded by its own timeout.
 
@@ -148,6 +168,43 @@ def principal_resolver(runtime: Runtime) -> PrincipalResolver:  # type: ignore[e
             return PrincipalResolver(
                 resolve=partial(principal_from_token, runtime), token_url="/api/v1/auth/token"
             )
+    """
+
+
+@hookspec
+async def rights_of(  # type: ignore[empty-body]
+    runtime: Runtime, session: AsyncSession, principal_ids: frozenset[UUID]
+) -> Mapping[UUID, frozenset[str]]:
+    """Return the rights this module grants each of `principal_ids` (absent ids: none).
+
+    Every enabled module's answers are merged (`runtime.rights_of`). The authenticating
+    module asks when it loads a session and caches the answer with it: a module whose grants
+    change must say so through an event that module subscribes to. Read through `session`,
+    the caller's transaction.
+
+    Example::
+
+        @hookimpl
+        async def rights_of(runtime, session, principal_ids):
+            owners = await team_owners(session, principal_ids)
+            return {owner: frozenset({"teams:manage"}) for owner in owners}
+    """
+
+
+@hookspec
+async def roles_of(  # type: ignore[empty-body]
+    runtime: Runtime, session: AsyncSession, principal_id: UUID
+) -> list[str]:
+    """Return the names of the roles (named sets of rights) this module gives the principal.
+
+    Merged and sorted (`runtime.roles_of`), for showing the caller what they hold
+    (`GET /api/v1/users/me`); what a principal may do is `rights_of`, never this.
+
+    Example::
+
+        @hookimpl
+        async def roles_of(runtime, session, principal_id):
+            return await role_names_of(session, principal_id)
     """
 
 

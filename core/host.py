@@ -1,11 +1,13 @@
 """The typed facade over the plugin manager: one method per hook, results in module order.
 
-Every contribution that must be unique across modules (tables, health checks, commands, the
-principal resolver, published hooks) is checked here, and a clash names both modules.
+Every contribution that must be unique across modules (tables, health checks, commands,
+permissions, the principal resolver, published hooks) is checked here, and a clash names both
+modules.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -26,7 +28,7 @@ from core.plugins import (
     new_plugin_manager,
     read_plugins_file,
 )
-from core.records import HealthCheck, Mount, PrincipalResolver
+from core.records import HealthCheck, Mount, Permission, PrincipalResolver
 from core.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from core.settings import Settings
 
 CORE = "the core"  # who owns a contribution the core makes itself, in clash messages
+VERB = re.compile(r"[a-z][a-z0-9_]*")  # what follows "<module>:" in a permission's name
 
 
 class DuplicateContribution(ConfigError):
@@ -85,9 +88,15 @@ class Host:
         return CORE if module == CORE else self.installed[module].label
 
     def runtime(self, settings: Settings, *, mail: MailSettings | None = None) -> Runtime:
-        """The Runtime of these modules: their settings, and events published through them."""
+        """The Runtime of these modules: their settings and permissions, and their hooks
+        (events published, rights asked) called through it."""
         return Runtime.build(
-            settings, module_settings=self.module_settings, publish=self.publish, mail=mail
+            settings,
+            module_settings=self.module_settings,
+            publish=self.publish,
+            collect=self.collect,
+            permissions=self.permissions(),
+            mail=mail,
         )
 
     # --- per-module calls ------------------------------------------------------------------
@@ -152,6 +161,26 @@ class Host:
                 dirs[name] = found[0]
         return dirs
 
+    def permissions(self) -> dict[str, Permission]:
+        """Every enabled module's permissions, in module order then by name.
+
+        A name declared twice, or not of the form `"<module>:<verb>"` for the declaring
+        module, stops start-up naming the module(s).
+        """
+        owned = [(m, p) for m, found in self._each("register_permissions") for p in found]
+        self.refuse_clashes("permission", [(module, p.name) for module, p in owned])
+        for module, permission in owned:
+            prefix, _, verb = permission.name.partition(":")
+            if prefix != module or not VERB.fullmatch(verb):
+                raise ConfigError(
+                    f"module {self.label(module)} declares the permission {permission.name!r}; "
+                    f"a module names its permissions after itself: '{module}:<verb>', "
+                    "the verb in lower case letters, digits and underscores"
+                )
+        order = {name: index for index, name in enumerate(self.names)}
+        owned.sort(key=lambda pair: (order[pair[0]], pair[1].name))
+        return {permission.name: permission for _, permission in owned}
+
     def principal_resolver(self, runtime: Runtime) -> PrincipalResolver | None:
         """The one module that authenticates callers; a second one stops start-up."""
         found = self._each("principal_resolver", runtime=runtime)
@@ -172,6 +201,10 @@ class Host:
         """Await each enabled subscriber of `event` in module order, inside the caller's work."""
         for _, pending in self._each(event, **arguments):
             await pending
+
+    async def collect(self, hook: str, /, **arguments: object) -> list[Any]:
+        """Await each enabled implementation of the async `hook`; the answers in module order."""
+        return [await pending for _, pending in self._each(hook, **arguments)]
 
     def refuse_clashes(self, kind: str, owned: Iterable[tuple[str, str]]) -> None:
         """Raise DuplicateContribution naming both owners of the first name seen twice."""

@@ -53,6 +53,7 @@ class ModuleReport:
     tables: tuple[str, ...]
     publishes: tuple[str, ...]  # the events (hook specs) the module declares
     subscribes: tuple[str, ...]  # the events of any module it implements
+    permissions: tuple[str, ...] = ()  # the permissions it declares: "notes:moderate"
     migrations: MigrationReport | None = None
 
 
@@ -66,14 +67,27 @@ def describe_modules(host: Host) -> tuple[ModuleReport, ...]:
             for route in served_routes(module, mount.router.routes, mount.prefix)
             for method in sorted(route.methods)
         )
+    permissions: dict[str, list[str]] = {}
+    for permission in host.permissions().values():
+        permissions.setdefault(permission.module, []).append(permission.name)
     return tuple(
-        _describe(host, module, routes.get(module.info.name, []), tables.get(module.info.name, []))
+        _describe(
+            host,
+            module,
+            routes.get(module.info.name, []),
+            tables.get(module.info.name, []),
+            permissions.get(module.info.name, []),
+        )
         for module in host.enabled
     )
 
 
 def _describe(
-    host: Host, module: InstalledModule, routes: list[RouteReport], tables: list[str]
+    host: Host,
+    module: InstalledModule,
+    routes: list[RouteReport],
+    tables: list[str],
+    permissions: list[str],
 ) -> ModuleReport:
     info = module.info
     implemented = {caller.name for caller in host.pm.get_hookcallers(module.plugin) or []}
@@ -89,6 +103,7 @@ def _describe(
             sorted(name for ns in ask(module, "register_hookspecs") for name in spec_names(ns))
         ),
         subscribes=tuple(sorted(implemented - GENERIC_HOOKS)),
+        permissions=tuple(permissions),
     )
 
 

@@ -59,10 +59,28 @@ class HealthCheck:
 
 
 @dataclass(frozen=True)
+class Permission:
+    """A right a module declares (`register_permissions`) and checks (`require(name)`).
+
+    Named after the declaring module, `"<module>:<verb>"` (`"notes:moderate"`); start-up
+    refuses any other name. Operators grant permissions to users through roles.
+    """
+
+    name: str
+    description: str
+
+    @property
+    def module(self) -> str:
+        """The declaring module: what comes before the colon."""
+        return self.name.partition(":")[0]
+
+
+@dataclass(frozen=True)
 class Principal:
     """Who is calling: an id, the session the token belongs to, and the rights it carries.
 
-    Rights are strings the modules define (`"notes:moderate"`); `EVERY_RIGHT` holds them all.
+    Rights are the permissions modules declare (`"notes:moderate"`); `EVERY_RIGHT` holds them
+    all.
     What else a caller is (an e-mail, a name) belongs to the module that owns it.
     """
 

@@ -1,4 +1,5 @@
-"""What a running Trellis holds: settings, database, cache, mailer, module settings, events.
+"""What a running Trellis holds: settings, database, cache, mailer, module settings, events,
+and the permissions the enabled modules declare.
 
 One per app. It knows nothing of the plugin host that built it (`core.host.Host.runtime`), so
 the hook vocabulary can name it without depending on the container.
@@ -6,10 +7,11 @@ the hook vocabulary can name it without depending on the container.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
+from uuid import UUID
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -17,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from core.cache import Cache, create_cache
 from core.db import create_engine, create_read_sessionmaker, create_sessionmaker, transaction
 from core.mail import Mailer, MailSettings, create_mailer
+from core.records import Permission
 from core.settings import Settings
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
@@ -26,6 +29,12 @@ class Publish(Protocol):
     """Deliver a module's event to every enabled subscriber, in module order, one at a time."""
 
     async def __call__(self, event: str, /, **arguments: object) -> None: ...
+
+
+class Collect(Protocol):
+    """Ask every enabled module implementing an async hook; their answers in module order."""
+
+    async def __call__(self, hook: str, /, **arguments: object) -> list[Any]: ...
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,8 @@ class Runtime:
     mailer: Mailer
     module_settings: Mapping[type[BaseModel], BaseModel]
     publish: Publish
+    collect: Collect
+    permissions: Mapping[str, Permission]  # what the enabled modules declare, by name
 
     @classmethod
     def build(
@@ -49,6 +60,8 @@ class Runtime:
         *,
         module_settings: Mapping[type[BaseModel], BaseModel],
         publish: Publish,
+        collect: Collect,
+        permissions: Mapping[str, Permission],
         mail: MailSettings | None = None,
     ) -> Runtime:
         """`mail` defaults to `MailSettings()` from the environment, as deployments set SMTP."""
@@ -65,6 +78,8 @@ class Runtime:
             mailer=create_mailer(mail or MailSettings(), production=settings.is_production),
             module_settings=module_settings,
             publish=publish,
+            collect=collect,
+            permissions=permissions,
         )
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
@@ -76,6 +91,33 @@ class Runtime:
         value = self.module_settings[model]
         assert isinstance(value, model)
         return value
+
+    async def rights_of(
+        self, session: AsyncSession, principal_ids: Collection[UUID]
+    ) -> dict[UUID, frozenset[str]]:
+        """The rights the enabled modules grant each principal (hook `rights_of`), merged.
+
+        Grants of a disabled module's permissions are included: no route can require them
+        while it is disabled (start-up refuses such a route), and they count again, on every
+        instance alike, once it is enabled. What to show a caller: `permissions`.
+        """
+        wanted = frozenset(principal_ids)
+        merged: dict[UUID, set[str]] = {principal: set() for principal in wanted}
+        answers = await self.collect(
+            "rights_of", runtime=self, session=session, principal_ids=wanted
+        )
+        for granted in answers:
+            for principal, rights in granted.items():
+                if principal in merged:
+                    merged[principal].update(rights)
+        return {principal: frozenset(rights) for principal, rights in merged.items()}
+
+    async def roles_of(self, session: AsyncSession, principal_id: UUID) -> list[str]:
+        """The names of the roles the enabled modules give the principal (hook `roles_of`)."""
+        answers = await self.collect(
+            "roles_of", runtime=self, session=session, principal_id=principal_id
+        )
+        return sorted({name for names in answers for name in names})
 
     async def close(self) -> None:
         await self.mailer.close()  # first: pending mail may still be retrying

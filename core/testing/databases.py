@@ -2,19 +2,21 @@
 
 SQLite: a migrated template file, copied for every test (a copy is faster than emptying).
 PostgreSQL: a database of the session's own on the `TEST_DATABASE_URL` server, created and
-migrated once, truncated before each test, dropped at the end.
+migrated once, truncated before each test and given back the rows the migrations seeded (the
+built-in roles), dropped at the end: each test starts from a freshly migrated database.
 """
 
 from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, MetaData, Table, create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from core.host import Host
@@ -82,9 +84,38 @@ def postgres_database(server_url: str, *, prefix: str = "trellis_test") -> Itera
         admin.dispose()
 
 
-def truncate_all(url: str) -> None:
-    """Empty every table but Alembic's, in one statement (foreign keys included)."""
-    engine: Engine = create_engine(make_url(url).set(drivername="postgresql+psycopg"))
+@dataclass(frozen=True)
+class Seeds:
+    """The rows a freshly migrated database holds, table by table in foreign key order."""
+
+    tables: Sequence[tuple[Table, Sequence[Mapping[str, Any]]]] = field(default_factory=tuple)
+
+
+def _engine(url: str) -> Engine:
+    return create_engine(make_url(url).set(drivername="postgresql+psycopg"))
+
+
+def read_seeds(url: str) -> Seeds:
+    """What the migrations put into the database at `url` (built-in rows), to restore later."""
+    engine = _engine(url)
+    try:
+        metadata = MetaData()
+        metadata.reflect(engine)
+        with engine.connect() as connection:
+            found = [
+                (table, [dict(row._mapping) for row in connection.execute(select(table))])
+                for table in metadata.sorted_tables
+                if table.name != "alembic_version"
+            ]
+    finally:
+        engine.dispose()
+    return Seeds(tuple((table, rows) for table, rows in found if rows))
+
+
+def truncate_all(url: str, seeds: Seeds | None = None) -> None:
+    """Empty every table but Alembic's, in one statement (foreign keys included), then put
+    back `seeds`."""
+    engine = _engine(url)
     try:
         with engine.begin() as connection:
             tables = (
@@ -100,5 +131,7 @@ def truncate_all(url: str) -> None:
             if tables:
                 names = ", ".join(f'"{table}"' for table in tables)
                 connection.execute(text(f"TRUNCATE {names} CASCADE"))
+            for table, rows in seeds.tables if seeds else ():
+                connection.execute(table.insert(), [dict(row) for row in rows])
     finally:
         engine.dispose()

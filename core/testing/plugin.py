@@ -10,7 +10,8 @@ use it with nothing copied::
 Every test asking for `settings` (or `make_client`) runs on the embedded default (SQLite,
 in-process cache), and again on PostgreSQL + Redis when TEST_DATABASE_URL / TEST_REDIS_URL are
 set. Each backend's database is migrated once per session for every installed module; each
-test starts from clean tables and a cache key prefix of its own.
+test starts from it as migrated (the rows migrations seed, such as the built-in roles, and no
+other) and a cache key prefix of its own.
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ from core.settings import Settings
 from core.testing.apps import ClientFactory, TrellisClient, client_for, random_prefix
 from core.testing.databases import (
     Backend,
+    Seeds,
     isolated_settings,
     migrate_every_module,
     postgres_database,
+    read_seeds,
     truncate_all,
 )
 from core.testing.events import EventRecorder, recorder_for
@@ -75,12 +78,18 @@ def trellis_postgres_url() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def trellis_postgres_seeds(trellis_postgres_url: str) -> Seeds:
+    """The rows the migrations seeded (built-in roles), given back after each truncate."""
+    return read_seeds(trellis_postgres_url)
+
+
 @pytest.fixture
 def backend(request: pytest.FixtureRequest) -> Backend:
     """Each test using it runs once per configured backend: `[sqlite]`, `[postgres]`."""
     if request.param == "postgres":
         url: str = request.getfixturevalue("trellis_postgres_url")
-        truncate_all(url)
+        truncate_all(url, request.getfixturevalue("trellis_postgres_seeds"))
         return Backend("postgres", url, os.environ.get("TEST_REDIS_URL"))
     return Backend("sqlite", None, None)
 

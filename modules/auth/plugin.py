@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from core import ModuleInfo, Mount, PrincipalResolver, Runtime, hookimpl
-from modules.auth import revocations, sessions
+from modules.auth import revocations, rights, sessions
 from modules.auth.account_email import service as account_email
 from modules.auth.account_email.models import ActionToken
 from modules.auth.account_email.router import router as account_email_router
@@ -93,4 +93,19 @@ async def user_updated(
 ) -> None:
     if changed & SNAPSHOT_FIELDS:
         # Revokes everything when the user is no longer active.
-        await sessions.refresh_user_snapshots(runtime=runtime, session=session, user_id=user_id)
+        await rights.on_user_updated(
+            runtime=runtime, session=session, user_id=user_id, changed=changed
+        )
+
+
+@hookimpl
+async def user_rights_changed(
+    runtime: Runtime,
+    session: AsyncSession,
+    user_ids: frozenset[UUID],
+    gained: frozenset[str],
+    lost: frozenset[str],
+) -> None:
+    await rights.refresh_rights(
+        runtime=runtime, session=session, user_ids=user_ids, gained=gained, lowered=bool(lost)
+    )

@@ -1,17 +1,18 @@
 """Bearer token -> Principal, on every authenticated request.
 
-The hot path is a signature check (CPU) and one cache round trip for the denylist, the
-session snapshot and the cache's revocation stamp. Only a snapshot miss reads the database,
-and the snapshot it then caches never overwrites a revocation marker written meanwhile. A
-cache whose stamp is behind what this instance knows has lost or rewound keys: it is not
-believed (the database answers) and a repair starts (`modules.auth.revocations`).
+The hot path is a signature check (CPU) and one cache round trip for the denylist, the session
+snapshot (the user and their rights) and the cache's revocation stamp. Only a snapshot miss
+reads the database, and the snapshot it then caches never overwrites a revocation marker
+written meanwhile. A cache whose stamp is behind what this instance knows has lost or rewound
+keys: it is not believed (the database answers) and a repair starts
+(`modules.auth.revocations`).
 """
 
 from __future__ import annotations
 
 from uuid import UUID
 
-from core import EVERY_RIGHT, Principal, Runtime
+from core import Principal, Runtime
 from modules.auth import revocations, snapshots
 from modules.auth.config import AuthConfig
 from modules.auth.keys import keys_for
@@ -19,9 +20,6 @@ from modules.auth.sessions import load_snapshot
 from modules.auth.snapshots import Reading, Snapshot
 from modules.auth.tokens import decode_access_token
 from modules.auth.watermark import watermark_for
-
-# A superuser's principal holds every right; other callers hold none the core knows of.
-ADMINISTRATOR = frozenset({EVERY_RIGHT})
 
 
 async def principal_from_token(runtime: Runtime, token: str) -> Principal | None:
@@ -51,7 +49,7 @@ async def principal_from_token(runtime: Runtime, token: str) -> Principal | None
     return Principal(
         id=claims.user_id,
         session_id=claims.session_id,
-        rights=ADMINISTRATOR if snapshot.is_superuser else frozenset(),
+        rights=snapshot.rights,
         claims=claims.raw,
     )
 
@@ -91,4 +89,4 @@ async def _believed(
 async def _from_database(runtime: Runtime, session_id: UUID) -> Snapshot:
     # The request's own transaction is not reachable from here; a short read of our own.
     async with runtime.read_sessions() as session:
-        return await load_snapshot(session=session, session_id=session_id)
+        return await load_snapshot(runtime=runtime, session=session, session_id=session_id)

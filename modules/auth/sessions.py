@@ -5,13 +5,13 @@ rights are written inside the caller's transaction, before it commits, since wri
 the commit could let a just-revoked token through. Each such write is stamped
 (`modules.auth.revocations`), so a cache that later loses it is recognised as rewound.
 Rights are granted only once the commit has landed, under the counter lock, and a rollback
-drops the snapshots it touched, so the next request reloads the truth from the database.
+drops the snapshots it touched, so the next request reloads the truth from the database
+(changes of rights: `modules.auth.rights`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Collection, Mapping, Sequence
 from functools import partial
 from uuid import UUID
 
@@ -19,32 +19,27 @@ from sqlalchemy import Update, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from core import Runtime, on_commit, on_rollback, utcnow
+from core import Runtime, on_rollback, utcnow
 from modules.auth import snapshots
 from modules.auth.config import AuthConfig
 from modules.auth.models import AuthSession
-from modules.auth.revocations import lock_counter, publish_stamp, stamp_revocation
+from modules.auth.revocations import publish_stamp, stamp_revocation
 from modules.auth.snapshots import REVOKED, Snapshot
-from modules.users import UserAccount, get_user
+from modules.users import get_user
 
 
-def snapshot_of(user: UserAccount | None) -> Snapshot:
-    """What the resolver caches for a session of `user`; a missing user is revoked."""
-    if user is None:
-        return REVOKED
-    return Snapshot(
-        user_id=user.id,
-        is_active=user.is_active,
-        is_superuser=user.is_superuser,
-    )
-
-
-async def load_snapshot(*, session: AsyncSession, session_id: UUID) -> Snapshot:
+async def load_snapshot(*, runtime: Runtime, session: AsyncSession, session_id: UUID) -> Snapshot:
     """The session's current state from the database (the resolver's cache-miss path)."""
     row = await session.get(AuthSession, session_id)
     if row is None or row.revoked_at is not None:
         return REVOKED
-    return snapshot_of(await get_user(session=session, user_id=row.user_id))
+    user = await get_user(session=session, user_id=row.user_id)
+    if user is None:
+        return REVOKED
+    if not user.is_active:
+        return Snapshot(user_id=user.id, is_active=False)
+    rights = await runtime.rights_of(session, [user.id])
+    return Snapshot(user_id=user.id, is_active=True, rights=rights[user.id])
 
 
 async def active_sessions(*, session: AsyncSession, user_id: UUID) -> Sequence[AuthSession]:
@@ -59,6 +54,18 @@ async def active_sessions(*, session: AsyncSession, user_id: UUID) -> Sequence[A
         .order_by(col(AuthSession.last_used_at).desc())
     )
     return (await session.execute(query)).scalars().all()
+
+
+async def session_owners(*, session: AsyncSession, user_ids: Collection[UUID]) -> dict[UUID, UUID]:
+    """The live (neither revoked nor expired) sessions of these users: session id -> user id."""
+    if not user_ids:
+        return {}
+    query = select(col(AuthSession.id), col(AuthSession.user_id)).where(
+        col(AuthSession.user_id).in_(user_ids),
+        col(AuthSession.revoked_at).is_(None),
+        col(AuthSession.expires_at) > utcnow(),
+    )
+    return {session_id: user_id for session_id, user_id in (await session.execute(query)).all()}
 
 
 async def revoke_session(
@@ -76,24 +83,17 @@ async def revoke_session(
 
 async def revoke_user_sessions(*, runtime: Runtime, session: AsyncSession, user_id: UUID) -> int:
     """Revoke every session of the user; their access tokens fail from now on."""
+    return await revoke_sessions_of(runtime=runtime, session=session, user_ids=[user_id])
+
+
+async def revoke_sessions_of(
+    *, runtime: Runtime, session: AsyncSession, user_ids: Collection[UUID]
+) -> int:
+    """Revoke every session of these users; their access tokens fail from now on."""
     query = update(AuthSession).where(
-        col(AuthSession.user_id) == user_id, col(AuthSession.revoked_at).is_(None)
+        col(AuthSession.user_id).in_(user_ids), col(AuthSession.revoked_at).is_(None)
     )
     return len(await _revoke(runtime=runtime, session=session, query=query))
-
-
-async def refresh_user_snapshots(*, runtime: Runtime, session: AsyncSession, user_id: UUID) -> None:
-    """Rewrite the cached snapshots of the user's sessions, so new rights apply at once."""
-    user = await get_user(session=session, user_id=user_id)
-    if user is None or not user.is_active:
-        await revoke_user_sessions(runtime=runtime, session=session, user_id=user_id)
-        return
-    ids = [row.id for row in await active_sessions(session=session, user_id=user_id)]
-    updated = snapshot_of(user)
-    lowered = replace(updated, is_superuser=False)
-    await _lower(runtime=runtime, session=session, session_ids=ids, snapshot=lowered)
-    if ids and updated != lowered:
-        on_commit(session, partial(_grant, runtime, user_id))
 
 
 async def _revoke(*, runtime: Runtime, session: AsyncSession, query: Update) -> list[UUID]:
@@ -103,44 +103,25 @@ async def _revoke(*, runtime: Runtime, session: AsyncSession, query: Update) -> 
         .execution_options(synchronize_session=False)
     )
     ids = list((await session.execute(statement)).scalars().all())
-    await _lower(runtime=runtime, session=session, session_ids=ids, snapshot=REVOKED)
+    await lower(runtime=runtime, session=session, written=dict.fromkeys(ids, REVOKED))
     return ids
 
 
-async def _lower(
-    *, runtime: Runtime, session: AsyncSession, session_ids: list[UUID], snapshot: Snapshot
+async def lower(
+    *, runtime: Runtime, session: AsyncSession, written: Mapping[UUID, Snapshot]
 ) -> None:
-    """Stamp a revocation, write its markers, then the stamp that vouches for them."""
-    if not session_ids:
+    """Stamp a revocation, write its snapshots (by session id), then the stamp vouching for them.
+
+    For snapshots holding no more than both before and after the caller's change: a
+    revocation marker, or the rights a user keeps. A rollback drops them again.
+    """
+    if not written:
         return  # nothing to revoke: no stamp, so a refused request leaves the cache alone
     stamp = await stamp_revocation(runtime=runtime, session=session)
     ttl = runtime.settings_for(AuthConfig).snapshot_ttl
     cache = runtime.cache
-    await snapshots.overwrite(
-        cache, epoch=stamp.epoch, session_ids=session_ids, snapshot=snapshot, ttl=ttl
-    )
+    await snapshots.overwrite(cache, epoch=stamp.epoch, snapshots=written, ttl=ttl)
     await publish_stamp(runtime=runtime, stamp=stamp)
     on_rollback(
-        session, partial(snapshots.forget, cache, epoch=stamp.epoch, session_ids=session_ids)
+        session, partial(snapshots.forget, cache, epoch=stamp.epoch, session_ids=list(written))
     )
-
-
-async def _grant(runtime: Runtime, user_id: UUID) -> None:
-    """After a commit that raised rights: write them, holding the counter lock.
-
-    The lock orders this write with every revocation's markers: one committed before is
-    seen here (its sessions are no longer active), one after overwrites this.
-    """
-    async with runtime.transaction() as session:
-        counter = await lock_counter(session=session)
-        user = await get_user(session=session, user_id=user_id)
-        if user is None or not user.is_active:
-            return
-        ids = [row.id for row in await active_sessions(session=session, user_id=user_id)]
-        await snapshots.overwrite(
-            runtime.cache,
-            epoch=counter.epoch,
-            session_ids=ids,
-            snapshot=snapshot_of(user),
-            ttl=runtime.settings_for(AuthConfig).snapshot_ttl,
-        )

@@ -1,21 +1,22 @@
 """The cache side of sessions: what the resolver reads on every request, in one round trip.
 
-`auth:sess:<epoch>:<sid>` holds a small JSON snapshot of the session's user, or a revocation
-marker; `auth:deny:<jti>` marks one logged-out access token; `auth:rev` holds the stamp of
-the last revocation whose markers the cache holds (`modules.auth.watermark`). The database
-stays the truth: a lost cache only costs a reload, and a rewound one is detected by its
-stamp and abandoned (a repair moves snapshots to a new epoch), never believed.
+`auth:sess:<epoch>:<sid>` holds a small JSON snapshot of the session's user and the rights the
+modules grant them (`rights_of`), or a revocation marker; `auth:deny:<jti>` marks one
+logged-out access token; `auth:rev` holds the stamp of the last revocation whose markers the
+cache holds (`modules.auth.watermark`). The database stays the truth: a lost cache only costs
+a reload, and a rewound one is detected by its stamp and abandoned (a repair moves snapshots
+to a new epoch), never believed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from uuid import UUID
 
-from core import Cache
+from core import EVERY_RIGHT, Cache
 from modules.auth.watermark import Stamp
 
 STAMP_KEY = "auth:rev"
@@ -35,7 +36,7 @@ class Snapshot:
 
     user_id: UUID | None = None
     is_active: bool = False
-    is_superuser: bool = False
+    rights: frozenset[str] = frozenset()
     revoked: bool = False
 
     def dump(self) -> str:
@@ -45,7 +46,10 @@ class Snapshot:
             {
                 "uid": str(self.user_id),
                 "active": self.is_active,
-                "su": self.is_superuser,
+                "r": sorted(self.rights),
+                # What the release before rights read; kept for its instances in a rolling
+                # deploy, which would otherwise find a key missing and refuse every token.
+                "su": EVERY_RIGHT in self.rights,
             },
             separators=(",", ":"),
         )
@@ -57,10 +61,14 @@ class Snapshot:
             data = json.loads(text)
             if data.get("revoked"):
                 return REVOKED
+            # A snapshot of the release before rights carries only the superuser flag.
+            rights = data["r"] if "r" in data else ([EVERY_RIGHT] if data["su"] else [])
+            if not isinstance(rights, list) or not all(isinstance(r, str) for r in rights):
+                return REVOKED
             return cls(
                 user_id=UUID(data["uid"]),
                 is_active=bool(data["active"]),
-                is_superuser=bool(data["su"]),
+                rights=frozenset(rights),
             )
         except (ValueError, TypeError, KeyError, AttributeError):
             return REVOKED
@@ -110,12 +118,15 @@ async def remember(
 
 
 async def overwrite(
-    cache: Cache, *, epoch: int, session_ids: Iterable[UUID], snapshot: Snapshot, ttl: float
+    cache: Cache, *, epoch: int, snapshots: Mapping[UUID, Snapshot], ttl: float
 ) -> None:
     """Replace the snapshots of these sessions (a revocation, or a change of rights)."""
-    value = snapshot.dump()
-    keys = [session_key(epoch, sid) for sid in session_ids]
-    await asyncio.gather(*(cache.set(key, value, ttl=ttl) for key in keys))
+    await asyncio.gather(
+        *(
+            cache.set(session_key(epoch, sid), snapshot.dump(), ttl=ttl)
+            for sid, snapshot in snapshots.items()
+        )
+    )
 
 
 async def forget(cache: Cache, *, epoch: int, session_ids: Iterable[UUID]) -> None:

@@ -36,6 +36,7 @@ class ModulePublic(BaseModel):
     tables: list[str]
     publishes: list[str]
     subscribes: list[str]
+    permissions: list[str]
     migrations: MigrationsPublic | None
 
 

@@ -2,7 +2,8 @@
 
 from modules.users.exceptions import PasswordRejected, UserNotFound
 from modules.users.passwords import password_policy
-from modules.users.schemas import UserAccount
+from modules.users.rights import active_superuser_ids, active_user_ids
+from modules.users.schemas import NewPassword, UserAccount
 from modules.users.service import (
     authenticate,
     create_user,
@@ -13,9 +14,12 @@ from modules.users.service import (
 )
 
 __all__ = [
+    "NewPassword",
     "PasswordRejected",
     "UserAccount",
     "UserNotFound",
+    "active_superuser_ids",
+    "active_user_ids",
     "authenticate",
     "create_user",
     "get_user",

@@ -10,7 +10,8 @@ class UsersConfig(BaseModel, extra="forbid"):
     """Registration switch, password policy, hashing cost and the admin page size cap."""
 
     registration_enabled: bool = True
-    # Characters (code points after NFKC normalisation), not bytes: any script counts alike.
+    # Characters (Unicode code points, as sent and as JSON Schema counts them), not bytes:
+    # any script counts alike. The OpenAPI document states both (users.schemas.NewPassword).
     password_min_length: int = Field(8, ge=1)
     password_max_length: int = Field(128, ge=1, le=1024)
     # 4 is for tests only; each step doubles the work of every login.

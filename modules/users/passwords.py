@@ -83,7 +83,9 @@ def check_policy(runtime: Runtime, password: str, *, field: str) -> None:
         raise PasswordRejected(
             "must not contain control characters or invalid Unicode", field=field
         )
-    length = len(unicodedata.normalize("NFKC", password))
+    # Code points as sent, as the OpenAPI document's minLength and maxLength count them. After
+    # NFKC the count could differ from the document's ("e" + U+0301 is one "é", "ﬁ" two letters).
+    length = len(password)
     if length < low:
         raise PasswordRejected(f"must be at least {low} characters long", field=field)
     if length > high:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from types import ModuleType
+from uuid import UUID
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
-from core import ModuleInfo, Mount, Runtime, hookimpl
-from modules.users import hookspecs
+from core import ModuleInfo, Mount, Permission, Runtime, hookimpl
+from modules.users import hookspecs, rights
 from modules.users.bootstrap import bootstrap_superuser
 from modules.users.cli import build_cli
 from modules.users.config import UsersConfig
@@ -43,6 +46,18 @@ def register_models() -> list[type[SQLModel]]:
 @hookimpl
 def register_routers() -> list[Mount]:
     return [Mount(router)]
+
+
+@hookimpl
+def register_permissions() -> list[Permission]:
+    return rights.PERMISSIONS
+
+
+@hookimpl
+async def rights_of(
+    runtime: Runtime, session: AsyncSession, principal_ids: frozenset[UUID]
+) -> Mapping[UUID, frozenset[str]]:
+    return await rights.superuser_rights(session=session, user_ids=principal_ids)
 
 
 @hookimpl

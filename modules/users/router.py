@@ -6,12 +6,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from core import RuntimeDep, SessionDep
+from core import CurrentPrincipal, RuntimeDep, SessionDep
 from modules.users import accounts, service
-from modules.users.dependencies import CurrentAdmin, CurrentUser, TargetUser, UsersConfigDep
+from modules.users.dependencies import (
+    CurrentAdmin,
+    CurrentUser,
+    TargetUser,
+    UsersConfigDep,
+    refuse_superuser_changes,
+)
+from modules.users.rights import caller_view
 from modules.users.schemas import (
     PasswordChange,
     UserCreate,
+    UserMe,
     UserPublic,
     UserSearch,
     UsersPublic,
@@ -25,11 +33,16 @@ router = APIRouter(prefix="/users", tags=["users"])
 _AUTH: dict[int | str, dict[str, Any]] = {401: {"description": "Not authenticated"}}
 _ADMIN: dict[int | str, dict[str, Any]] = {
     **_AUTH,
-    403: {"description": "Not a superuser"},
+    403: {"description": "Needs the permission users:admin"},
     404: {"description": "No such user"},
 }
 _LAST: dict[int | str, dict[str, Any]] = {
     409: {"description": "Would remove the last active superuser"}
+}
+# Changing a superuser's account, or anyone's superuser flag, also needs a superuser.
+_CHANGE: dict[int | str, dict[str, Any]] = {
+    **_ADMIN,
+    403: {"description": "Needs users:admin, and a superuser for a superuser's account or flag"},
 }
 
 
@@ -45,9 +58,11 @@ async def register(body: UserCreate, runtime: RuntimeDep, session: SessionDep) -
 
 
 @router.get("/me", responses=_AUTH)
-async def read_me(user: CurrentUser) -> UserPublic:
-    """The caller's own account."""
-    return UserPublic.model_validate(user)
+async def read_me(
+    user: CurrentUser, principal: CurrentPrincipal, runtime: RuntimeDep, session: SessionDep
+) -> UserMe:
+    """The caller's own account, with the roles and permissions they hold."""
+    return await caller_view(runtime=runtime, session=session, user=user, principal=principal)
 
 
 @router.patch("/me", responses={**_AUTH, 409: {"description": "Email taken"}})
@@ -116,20 +131,28 @@ async def read_user(user: TargetUser) -> UserPublic:
 
 
 @router.patch(
-    "/{user_id}", responses={**_ADMIN, 409: {"description": "Email taken, or last superuser"}}
+    "/{user_id}", responses={**_CHANGE, 409: {"description": "Email taken, or last superuser"}}
 )
 async def update_user(
-    body: UserUpdate, user: TargetUser, runtime: RuntimeDep, session: SessionDep
+    body: UserUpdate,
+    user: TargetUser,
+    admin: CurrentAdmin,
+    runtime: RuntimeDep,
+    session: SessionDep,
 ) -> UserPublic:
     """Change any user, including is_active, is_superuser and is_verified (administrators)."""
     changes = body.model_dump(exclude_unset=True)
+    refuse_superuser_changes(admin, user, changes)
     updated = await accounts.update_user(
         runtime=runtime, session=session, user=user, changes=changes
     )
     return UserPublic.model_validate(updated)
 
 
-@router.delete("/{user_id}", status_code=204, responses={**_ADMIN, **_LAST})
-async def delete_user(user: TargetUser, runtime: RuntimeDep, session: SessionDep) -> None:
+@router.delete("/{user_id}", status_code=204, responses={**_CHANGE, **_LAST})
+async def delete_user(
+    user: TargetUser, admin: CurrentAdmin, runtime: RuntimeDep, session: SessionDep
+) -> None:
     """Delete any user (administrators; 409 for the last active superuser)."""
+    refuse_superuser_changes(admin, user, {})
     await accounts.delete_user(runtime=runtime, session=session, user=user)

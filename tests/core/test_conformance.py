@@ -14,7 +14,7 @@ from core.testing.conformance import assert_conformant, conformance_problems
 from tests.support.packages import Site, site_packages
 
 
-@pytest.mark.parametrize("name", ["health", "users", "auth", "system"])
+@pytest.mark.parametrize("name", ["health", "users", "auth", "roles", "system"])
 def test_the_built_in_modules_keep_the_contracts(name: str) -> None:
     assert_conformant(name)
 

@@ -8,20 +8,29 @@ from pathlib import Path
 import pytest
 
 from core import hookspecs
+from modules.roles import hookspecs as role_events
 from modules.users import hookspecs as user_events
 
 GUIDE = Path(__file__).parents[2] / "docs" / "writing-a-module.md"
 # The core's generic hooks and the events the built-in modules publish.
 SPECS = {
     name: function
-    for namespace in (hookspecs, user_events)
+    for namespace in (hookspecs, user_events, role_events)
     for name, function in inspect.getmembers(namespace, inspect.isfunction)
     if hasattr(function, f"{hookspecs.PROJECT}_spec")
 }
 
 
 def test_there_are_hooks() -> None:
-    assert {"module_info", "register_routers", "principal_resolver", "user_deleted"} <= set(SPECS)
+    assert {
+        "module_info",
+        "register_routers",
+        "register_permissions",
+        "principal_resolver",
+        "rights_of",
+        "user_deleted",
+        "user_rights_changed",
+    } <= set(SPECS)
 
 
 @pytest.mark.parametrize("name", SPECS)

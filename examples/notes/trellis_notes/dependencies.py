@@ -14,9 +14,9 @@ from trellis_notes.config import NotesConfig
 from trellis_notes.models import Note
 
 NotesConfigDep = Annotated[NotesConfig, Depends(module_settings(NotesConfig))]
-# Rights are strings a module defines; the authenticating module decides who holds them
-# (auth gives superusers every right).
-Moderator = Annotated[Principal, Depends(require("notes:moderate"))]
+# Declared in plugin.py (`register_permissions`); superusers hold it, others through a role.
+MODERATE = "notes:moderate"
+Moderator = Annotated[Principal, Depends(require(MODERATE))]
 
 
 async def owned_note(note_id: UUID, caller: CurrentPrincipal, session: SessionDep) -> Note:

@@ -10,10 +10,11 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
-from core import ModuleInfo, Mount, Runtime, hookimpl
+from core import ModuleInfo, Mount, Permission, Runtime, hookimpl
 
 from trellis_notes import hookspecs, service
 from trellis_notes.config import NotesConfig
+from trellis_notes.dependencies import MODERATE
 from trellis_notes.models import Note
 from trellis_notes.router import router
 
@@ -50,6 +51,11 @@ def register_routers() -> list[Mount]:
 @hookimpl
 def register_migrations() -> Path:
     return Path(__file__).parent / "migrations"
+
+
+@hookimpl
+def register_permissions() -> list[Permission]:
+    return [Permission(MODERATE, "See how many notes exist and how many users keep them.")]
 
 
 @hookimpl

@@ -6,6 +6,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, EmailStr, Field
 
+from modules.users import NewPassword
+
 # Tokens are 43 characters; the cap only keeps junk from being hashed.
 Token = Annotated[str, Field(min_length=1, max_length=256)]
 
@@ -16,8 +18,8 @@ class EmailRequest(BaseModel, extra="forbid"):
 
 class PasswordReset(BaseModel, extra="forbid"):
     token: Token
-    # A hard cap only; the users module's policy decides (422 naming `new_password`).
-    new_password: str = Field(max_length=4096)
+    # The users module's policy decides (422 naming `new_password`); its type documents it.
+    new_password: NewPassword
 
 
 class Verification(BaseModel, extra="forbid"):

@@ -17,7 +17,7 @@ async def test_a_snapshot_read_before_a_revocation_does_not_undo_it() -> None:
     sid, user = uuid.uuid4(), uuid.uuid4()
     stale = Snapshot(user_id=user, is_active=True)
     # A resolver missed, read the database, and meanwhile the session was revoked.
-    await snapshots.overwrite(cache, epoch=EPOCH, session_ids=[sid], snapshot=REVOKED, ttl=60)
+    await snapshots.overwrite(cache, epoch=EPOCH, snapshots={sid: REVOKED}, ttl=60)
     await snapshots.remember(cache, epoch=EPOCH, session_id=sid, snapshot=stale, ttl=60)
     reading = await snapshots.read(cache, jti="j", session_id=sid, epoch=EPOCH)
     assert not reading.denied
@@ -27,7 +27,7 @@ async def test_a_snapshot_read_before_a_revocation_does_not_undo_it() -> None:
 async def test_snapshots_round_trip_and_garbage_fails_closed() -> None:
     cache = MemoryCache()
     sid, user = uuid.uuid4(), uuid.uuid4()
-    live = Snapshot(user_id=user, is_active=True, is_superuser=True)
+    live = Snapshot(user_id=user, is_active=True, rights=frozenset({"*", "notes:moderate"}))
     stamp = Stamp(epoch=EPOCH, seq=7, nonce="n")
     await snapshots.remember(cache, epoch=EPOCH, session_id=sid, snapshot=live, ttl=60)
     await snapshots.deny(cache, jti="gone", ttl=60)
@@ -41,7 +41,23 @@ async def test_snapshots_round_trip_and_garbage_fails_closed() -> None:
     assert (
         await snapshots.read(cache, jti="j", session_id=uuid.uuid4(), epoch=EPOCH)
     ).snapshot is None
-    for garbage in ("", "[]", "{}", '{"uid": "x"}', "null"):
+    for garbage in (
+        "",
+        "[]",
+        "{}",
+        '{"uid": "x"}',
+        "null",
+        f'{{"uid":"{user}","active":true,"r":3}}',
+    ):
         assert Snapshot.load(garbage) == REVOKED
     for garbage in ("", "x", "1:x:n", "x:1:n"):
         assert Stamp.load(garbage) is None
+
+
+def test_a_snapshot_of_the_release_before_rights_reads_its_superuser_flag() -> None:
+    """Written by an instance of the previous release during a rolling deploy, and read back."""
+    user = uuid.uuid4()
+    old = f'{{"uid":"{user}","active":true,"su":true}}'
+    assert Snapshot.load(old) == Snapshot(user_id=user, is_active=True, rights=frozenset({"*"}))
+    plain = Snapshot(user_id=user, is_active=True, rights=frozenset({"notes:moderate"}))
+    assert '"su":false' in plain.dump()  # what that release reads from ours

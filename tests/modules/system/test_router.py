@@ -100,6 +100,8 @@ async def test_an_administrator_sees_every_enabled_module_in_start_up_order(
     assert users["subscribes"] == []
     assert "user_created" in auth["subscribes"]
     assert auth["publishes"] == []
+    assert (users["permissions"], auth["permissions"]) == (["users:admin"], [])
+    assert system["permissions"] == ["system:inspect"]
     assert users["migrations"] == {"head": "users_0001", "current": "users_0001", "behind": False}
     auth_migrations = auth["migrations"]
     assert auth_migrations["current"] == auth_migrations["head"] is not None

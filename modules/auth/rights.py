@@ -1,0 +1,113 @@
+"""Keeping the rights cached with each session in step with the modules that grant them.
+
+A session's snapshot carries its user's rights (`rights_of`, every module's, merged by the
+core), so a request checks a permission without another round trip. When a user's rights
+change (the superuser flag, a role granted, revoked or edited), every live session of theirs
+is rewritten: before the commit with only what the user keeps (rights this transaction may
+add must not show before it lands), after the commit in full, under the counter lock that
+orders it with revocations. A change that only adds skips the first write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from functools import partial
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import EVERY_RIGHT, Runtime, on_commit
+from modules.auth import snapshots
+from modules.auth.config import AuthConfig
+from modules.auth.revocations import lock_counter
+from modules.auth.sessions import lower, revoke_sessions_of, session_owners
+from modules.auth.snapshots import Snapshot
+from modules.users import active_user_ids, get_user
+
+# Users per query when many change at once (a role with many holders): SQLite caps the
+# number of parameters one statement may bind.
+BATCH = 500
+
+
+async def refresh_rights(
+    *,
+    runtime: Runtime,
+    session: AsyncSession,
+    user_ids: Collection[UUID],
+    gained: frozenset[str] = frozenset(),
+    lowered: bool = True,
+) -> None:
+    """Rewrite the snapshots of these users' live sessions: their rights changed in `session`.
+
+    `gained` names the rights the change may add, `lowered` says whether it may take some
+    away. Sessions of users who are now inactive or deleted are revoked.
+    """
+    wanted = sorted(set(user_ids))
+    for start in range(0, len(wanted), BATCH):
+        batch = wanted[start : start + BATCH]
+        active = await active_user_ids(session=session, user_ids=batch)
+        gone = [user_id for user_id in batch if user_id not in active]
+        if gone:
+            await revoke_sessions_of(runtime=runtime, session=session, user_ids=gone)
+        if lowered and active:
+            await _lower_rights(runtime, session, active, gained)
+    if wanted:
+        on_commit(session, partial(_grant, runtime, wanted))
+
+
+async def on_user_updated(
+    *, runtime: Runtime, session: AsyncSession, user_id: UUID, changed: frozenset[str]
+) -> None:
+    """`is_active` or `is_superuser` changed: a superuser holds every right."""
+    user = await get_user(session=session, user_id=user_id)
+    promoted = "is_superuser" in changed and user is not None and user.is_superuser
+    await refresh_rights(
+        runtime=runtime,
+        session=session,
+        user_ids=[user_id],
+        gained=frozenset({EVERY_RIGHT}) if promoted else frozenset(),
+        lowered=not promoted,
+    )
+
+
+async def _lower_rights(
+    runtime: Runtime, session: AsyncSession, user_ids: set[UUID], gained: frozenset[str]
+) -> None:
+    # Sessions are listed under the counter lock: one revoked (and committed) just before
+    # must keep its marker, not get the snapshot of a live session written over it.
+    await lock_counter(session=session)
+    owners = await session_owners(session=session, user_ids=user_ids)
+    if not owners:
+        return
+    rights = await runtime.rights_of(session, user_ids)
+    kept = {
+        session_id: Snapshot(user_id=user_id, is_active=True, rights=rights[user_id] - gained)
+        for session_id, user_id in owners.items()
+    }
+    await lower(runtime=runtime, session=session, written=kept)
+
+
+async def _grant(runtime: Runtime, user_ids: list[UUID]) -> None:
+    """After the commit: write the users' rights in full, holding the counter lock.
+
+    The lock orders this write with every revocation's markers: one committed before is
+    seen here (its sessions are no longer live), one after overwrites this. Sessions opened
+    meanwhile, which may have cached what the database said before the commit, are
+    rewritten too.
+    """
+    ttl = runtime.settings_for(AuthConfig).snapshot_ttl
+    async with runtime.transaction() as session:
+        counter = await lock_counter(session=session)
+        for start in range(0, len(user_ids), BATCH):
+            active = await active_user_ids(
+                session=session, user_ids=user_ids[start : start + BATCH]
+            )
+            owners = await session_owners(session=session, user_ids=active)
+            if not owners:
+                continue
+            rights = await runtime.rights_of(session, active)
+            full = {
+                session_id: Snapshot(user_id=user_id, is_active=True, rights=rights[user_id])
+                for session_id, user_id in owners.items()
+            }
+            await snapshots.overwrite(runtime.cache, epoch=counter.epoch, snapshots=full, ttl=ttl)
