@@ -32,12 +32,21 @@ __all__ = [
     "ProblemResponse",
     "install_error_handlers",
     "problem_response",
+    "status_title",
 ]
 
 logger = logging.getLogger("trellis.errors")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# RFC 9110's names where Python before 3.13 still gives RFC 7231's ("Unprocessable Entity"), so
+# a problem's title depends on the status alone, not on the interpreter that built it.
+_RFC_9110_TITLES = {
+    413: "Content Too Large",
+    414: "URI Too Long",
+    416: "Range Not Satisfiable",
+    422: "Unprocessable Content",
+}
 _UNAVAILABLE_DETAIL = "A backing service is temporarily unavailable. Please retry shortly."
 _UNEXPECTED_DETAIL = "An unexpected error occurred."
 _CONFLICT_DETAIL = "This conflicts with data that already exists."
@@ -103,10 +112,10 @@ def problem_response(
     headers: Mapping[str, str] | None = None,
     **extra: object,
 ) -> ProblemResponse:
-    """Build a problem+json response; `title` defaults to the HTTP reason phrase."""
+    """Build a problem+json response; `title` defaults to the status's `status_title`."""
     body: dict[str, Any] = {
         "type": type,
-        "title": title or _phrase(status),
+        "title": title or status_title(status),
         "status": status,
         "detail": detail,
         **jsonable_encoder(extra),
@@ -157,7 +166,7 @@ async def _on_http(request: Request, exc: Exception) -> Response:
         return problem_response(exc.status_code, detail=exc.detail, headers=headers)
     # FastAPI allows any JSON as `detail`; RFC 9457 wants a string there.
     return problem_response(
-        exc.status_code, detail=_phrase(exc.status_code), headers=headers, errors=exc.detail
+        exc.status_code, detail=status_title(exc.status_code), headers=headers, errors=exc.detail
     )
 
 
@@ -340,7 +349,10 @@ def _field(loc: object) -> str:
     return ".".join(parts)
 
 
-def _phrase(status: int) -> str:
+def status_title(status: int) -> str:
+    """The title of a problem with type `about:blank`: the status's name in RFC 9110."""
+    if status in _RFC_9110_TITLES:
+        return _RFC_9110_TITLES[status]
     try:
         return HTTPStatus(status).phrase
     except ValueError:

@@ -13,6 +13,8 @@ import pytest
 
 from core.testing import ClientFactory
 
+pytest_plugins = ["tests.support.secret_scan"]
+
 
 @pytest.fixture
 async def health_client(make_client: ClientFactory) -> AsyncIterator[httpx.AsyncClient]:
