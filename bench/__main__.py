@@ -1,12 +1,15 @@
-"""Start a real Trellis server and measure requests per second on its hot paths.
+"""Trellis beside the limits of its own stack, measured in one run, as ratios.
 
-    python -m bench [--seconds 10] [--connections 32] [--workers 1]
+    python -m bench [--seconds 5] [--rounds 1] [--connections 32,64,256] [--workers 1]
+                    [--access-log] [--set NAME=VALUE ...]
 
-Uses the embedded default, or PostgreSQL/Redis when BENCH_DATABASE_URL / BENCH_REDIS_URL are
-set (the database must be empty or migrated by Trellis). `wrk` is used when it is installed
-(`apt-get install wrk`), else the built-in generator, which itself costs CPU on the same
-machine and so reports lower numbers: compare runs made with the same generator only.
-Then the principal resolver alone, in process (`bench.hot_path`).
+Starts `trellis serve` (the embedded default, or PostgreSQL/Redis from BENCH_DATABASE_URL /
+BENCH_REDIS_URL; the database must be empty or migrated by Trellis) and the limit apps of
+`bench.limits` under the same server settings, then measures every scenario against its limit
+at each connection count, in interleaved rounds (the median is printed: our machines are
+noisy). `wrk` is used when installed, else the built-in generator, which competes for the same
+CPU: compare runs made with the same generator only. Then `/health` during a login storm, the
+targets (`bench.targets`), and the principal resolver alone, in process (`bench.hot_path`).
 """
 
 from __future__ import annotations
@@ -14,125 +17,186 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import re
 import secrets
-import shutil
-import socket
-import subprocess
-import sys
+import statistics
 import tempfile
-import time
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 
-from bench import hot_path
-from bench.loadgen import run_load
+from bench import hot_path, limits, servers
+from bench.loadgen import TIMEOUT, Load, Request, run
+from bench.targets import TARGETS, Row, check
+from core.plugins import read_plugins_file
+from modules.users.config import UsersConfig
 
-HOST = "127.0.0.1"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def server_env(var_dir: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        TRELLIS_VAR_DIR=var_dir,
-        TRELLIS_RATE_LIMIT_DISABLED="1",
-        SECRET_KEY=secrets.token_urlsafe(48),
-        LOG_LEVEL="WARNING",
-        CACHE_PREFIX=f"bench:{secrets.token_hex(4)}:",
-    )
-    for name in ("DATABASE_URL", "REDIS_URL"):
-        env.pop(name, None)
-        if os.environ.get(f"BENCH_{name}"):
-            env[name] = os.environ[f"BENCH_{name}"]
-    return env
-
-
-def start_server(port: int, workers: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    trellis = str(Path(sys.executable).with_name("trellis"))
-    if "DATABASE_URL" in env:
-        subprocess.run([trellis, "migrate"], env=env, check=True)
-    command = [trellis, "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
-    command.append("--no-access-log")
-    server = subprocess.Popen(command, env=env)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://{HOST}:{port}/health/ready", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("the server did not become ready within 30 s")
-
-
-def bearer_token(base: str) -> str:
-    email, password = f"bench-{secrets.token_hex(4)}@example.com", secrets.token_urlsafe(16)
-    httpx.post(
-        f"{base}/api/v1/users", json={"email": email, "password": password}
-    ).raise_for_status()
-    login = httpx.post(f"{base}/api/v1/auth/token", data={"username": email, "password": password})
-    login.raise_for_status()
-    return str(login.json()["access_token"])
-
-
-def measure(port: int, path: str, headers: dict[str, str], connections: int, seconds: float) -> str:
-    wrk = shutil.which("wrk")
-    if wrk:
-        args = [wrk, "-t2", f"-c{connections}", f"-d{int(seconds)}s", "--latency"]
-        for name, value in headers.items():
-            args += ["-H", f"{name}: {value}"]
-        output = subprocess.run(
-            [*args, f"http://{HOST}:{port}{path}"], capture_output=True, text=True, check=True
-        ).stdout
-        rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
-        p99 = re.search(r"99%\s+(\S+)", output)
-        errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-        return (
-            f"{float(rate[1]) if rate else 0:>9.0f} req/s  p99 {p99[1] if p99 else '?':>8}"
-            f"  non-2xx {errors[1] if errors else 0}  (wrk)"
-        )
-    result = asyncio.run(
-        run_load(HOST, port, path, headers=headers, connections=connections, seconds=seconds)
-    )
-    return f"{result.per_second:>9.0f} req/s  errors {result.errors}  (built-in generator)"
+LOGIN_CONNECTIONS = 8  # the login ratio is read here, with a longer client timeout
+LOGIN_TIMEOUT = 10.0
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--workers", type=int, default=1)
-    args = parser.parse_args()
-    port = free_port()
-    with tempfile.TemporaryDirectory() as var_dir:
-        server = start_server(port, args.workers, server_env(var_dir))
-        try:
-            base = f"http://{HOST}:{port}"
-            auth = {"Authorization": f"Bearer {bearer_token(base)}"}
-            scenarios = [
-                ("GET /health (no dependency)", "/health", {}),
-                ("GET /api/v1/users/me (token + cache + one read)", "/api/v1/users/me", auth),
-            ]
-            print(
-                f"{args.connections} connections, {args.workers} worker(s), {args.seconds:g} s each"
-            )
-            for label, path, headers in scenarios:
-                line = measure(port, path, headers, args.connections, args.seconds)
-                print(f"{label:<50} {line}")
-        finally:
-            server.terminate()
-            server.wait(timeout=15)
-    # The resolver alone, in process: the I/O and time one bearer token costs.
-    for line in asyncio.run(hot_path.run(calls=3000, concurrency=args.connections)):
+    args = _arguments()
+    extra = dict(item.split("=", 1) for item in args.set)
+    with tempfile.TemporaryDirectory() as folder, ExitStack() as stack:
+        var = Path(folder)
+        env = servers.trellis_env(var, extra)
+        log = var / "servers.log"
+        trellis = stack.enter_context(
+            servers.trellis(env, workers=args.workers, access_log=args.access_log, log=log)
+        )
+        token, login_body = _sign_up(trellis.base)
+        apps = {
+            name: stack.enter_context(servers.limit_app(name, env, workers=args.workers, log=log))
+            for name in ("hello", "jwt_verify", "orm_read")
+        }
+        auth = {"Authorization": f"Bearer {token}"}
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        login = Request("/api/v1/auth/token", method="POST", headers=form, body=login_body)
+        rounds: dict[tuple[str, int], list[Load]] = defaultdict(list)
+        ceilings: list[float] = []
+        rounds_run = 0
+        for _ in range(args.rounds):
+            for c in args.connections:
+                for key, port, request in (
+                    ("health", trellis.port, Request("/health")),
+                    ("hello", apps["hello"].port, Request("/health")),
+                    ("me", trellis.port, Request("/api/v1/users/me", headers=auth)),
+                    ("jwt", apps["jwt_verify"].port, Request("/me", headers=auth)),
+                    ("orm", apps["orm_read"].port, Request("/me", headers=auth)),
+                ):
+                    rounds[(key, c)].append(run(port, request, connections=c, seconds=args.seconds))
+            # Logins last: what their clients abandon keeps the server busy after they stop.
+            for c in dict.fromkeys([LOGIN_CONNECTIONS, *args.connections]):
+                # At c8 the ratio to the bcrypt ceiling is read: a login there may take longer
+                # than 2 s on a busy machine without anything being wrong.
+                timeout = LOGIN_TIMEOUT if c == LOGIN_CONNECTIONS else TIMEOUT
+                rounds[("login", c)].append(
+                    run(trellis.port, login, connections=c, seconds=args.seconds, timeout=timeout)
+                )
+                servers.wait_until_idle(trellis)
+            ceilings.append(limits.bcrypt_ceiling(_bcrypt_rounds(), seconds=args.seconds))
+            quiet, storm = _health_during_storm(trellis.port, login, args.seconds)
+            servers.wait_until_idle(trellis)
+            rounds[("health-quiet", 8)].append(quiet)
+            rounds[("health-storm", 8)].append(storm)
+            rounds_run += 1
+    rows = _rows(rounds, statistics.median(ceilings), args.connections)
+    _print(rows, args, rounds_run)
+    for line in asyncio.run(hot_path.run(calls=3000, concurrency=32)):
         print(line)
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument(
+        "--connections", type=lambda v: [int(c) for c in v.split(",")], default=[32, 64, 256]
+    )
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--access-log", action="store_true", help="as production: on")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="NAME=VALUE", help="a Trellis setting"
+    )
+    return parser.parse_args()
+
+
+def _sign_up(base: str) -> tuple[str, str]:
+    """A bench user's access token, and the login form that signs them in again."""
+    email, password = f"bench-{secrets.token_hex(4)}@example.com", secrets.token_urlsafe(16)
+    httpx.post(
+        f"{base}/api/v1/users", json={"email": email, "password": password}, timeout=30
+    ).raise_for_status()
+    body = urlencode({"username": email, "password": password})
+    login = httpx.post(
+        f"{base}/api/v1/auth/token",
+        content=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=30,
+    )
+    login.raise_for_status()
+    return str(login.json()["access_token"]), body
+
+
+def _bcrypt_rounds() -> int:
+    settings = read_plugins_file(Path("plugins.toml")).settings.get("users", {})
+    return UsersConfig.model_validate(settings).bcrypt_rounds
+
+
+def _health_during_storm(port: int, login: Request, seconds: float) -> tuple[Load, Load]:
+    """`GET /health` at 8 connections alone, then while 32 connections log in."""
+    quiet = run(port, Request("/health"), connections=8, seconds=seconds)
+    storm: list[Load] = []
+    thread = threading.Thread(
+        target=lambda: storm.append(run(port, login, connections=32, seconds=seconds + 2))
+    )
+    thread.start()
+    try:
+        during = run(port, Request("/health"), connections=8, seconds=seconds)
+    finally:
+        thread.join()
+    return quiet, during
+
+
+def _median(loads: list[Load], attribute: Callable[[Load], float]) -> float:
+    return statistics.median(attribute(load) for load in loads)
+
+
+def _summary(loads: list[Load]) -> Load:
+    return Load(
+        per_second=_median(loads, lambda load: load.per_second),
+        p50_ms=_median(loads, lambda load: load.p50_ms),
+        p99_ms=_median(loads, lambda load: load.p99_ms),
+        non_2xx=sum(load.non_2xx for load in loads),
+        socket_errors=sum(load.socket_errors for load in loads),
+        tool=loads[0].tool,
+    )
+
+
+def _rows(
+    rounds: dict[tuple[str, int], list[Load]], ceiling: float, connections: list[int]
+) -> list[Row]:
+    measured = {key: _summary(loads) for key, loads in rounds.items()}
+    bcrypt = Load(ceiling, 0, 0, 0, 0, "in process")
+    rows = []
+    for c in connections:
+        rows.append(Row("GET /health", c, measured[("health", c)], "bare FastAPI hello",
+                        measured[("hello", c)]))  # fmt: skip
+        rows.append(Row("GET /api/v1/users/me", c, measured[("me", c)], "PyJWT verify",
+                        measured[("jwt", c)]))  # fmt: skip
+        rows.append(Row("GET /api/v1/users/me", c, measured[("me", c)], "PyJWT + one ORM get",
+                        measured[("orm", c)]))  # fmt: skip
+    for c in dict.fromkeys([LOGIN_CONNECTIONS, *connections]):
+        rows.append(Row("POST /api/v1/auth/token", c, measured[("login", c)],
+                        f"bcrypt-{_bcrypt_rounds()} checks/s", bcrypt))  # fmt: skip
+    rows.append(Row("GET /health, quiet", 8, measured[("health-quiet", 8)], "", None))
+    rows.append(Row("GET /health, login storm c32", 8, measured[("health-storm", 8)], "", None))
+    return rows
+
+
+def _print(rows: list[Row], args: argparse.Namespace, rounds: int) -> None:
+    tool = rows[0].trellis.tool
+    print(
+        f"\n{args.workers} worker(s), {args.seconds:g} s per measurement, median of {rounds}"
+        f" round(s), {tool}; errors are totals over the rounds; load average at the end"
+        f" {' '.join(f'{n:.1f}' for n in os.getloadavg())} on {os.cpu_count()} cores"
+    )
+    header = (
+        f"{'scenario':<30} {'c':>4} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}"
+        f" {'sock err':>8}   {'limit':<22} {'req/s':>8} {'p99 ms':>8} {'ratio':>6}"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        print(row.line())
+    print()
+    for verdict in check(rows, TARGETS):
+        print(verdict)
 
 
 if __name__ == "__main__":

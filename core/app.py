@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from core.checks import core_checks
+from core.constraints import describe_constraints
 from core.errors import install_error_handlers
 from core.host import Host
 from core.inventory import describe_modules
@@ -21,6 +22,7 @@ from core.migrate import prepare_schema
 from core.mounting import mount_modules, operation_id
 from core.openapi import document_problems
 from core.operations import install_operations, serving
+from core.permissions import refuse_undeclared_rights
 from core.plugins import PluginsConfig
 from core.ratelimit import Rate
 from core.references import warn_dangling_references
@@ -72,9 +74,13 @@ def create_app(
         max_body_bytes=settings.max_body_bytes,
         cors_origins=settings.cors_origins,
         body_timeout=settings.body_read_timeout,
+        max_in_flight=settings.max_in_flight,
+        in_flight_wait=settings.in_flight_wait,
+        shed_exempt=settings.shed_exempt_paths,
     )
     install_operations(app, runtime)
     mount_modules(app, host)
+    refuse_undeclared_rights(host, runtime.permissions)  # a typo would deny everyone
     app.state.module_reports = describe_modules(host)  # what `ModuleInventory` adds state to
     app.openapi = _openapi_builder(app)  # type: ignore[method-assign]
     log.info("modules enabled: %s", ", ".join(host.names))
@@ -100,14 +106,17 @@ def _lifespan(
 
 
 def _openapi_builder(app: FastAPI) -> Callable[[], dict[str, Any]]:
-    """Document errors as problem+json; point the OAuth2 password flow at the token URL."""
+    """Document errors as problem+json and this app's configured limits; point the OAuth2
+    password flow at the token URL."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
         schema = document_problems(
-            get_openapi(title=app.title, version=app.version, routes=app.routes)
+            get_openapi(title=app.title, version=app.version, routes=app.routes),
+            routes=app.routes,
         )
+        describe_constraints(schema, app.state.runtime.module_settings)
         resolver = app.state.principal_resolver
         schemes = schema.get("components", {}).get("securitySchemes", {})
         if resolver is not None and "OAuth2" in schemes:

@@ -35,8 +35,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
         return _sqlite_engine(url, settings)
     return create_async_engine(
         url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
+        pool_size=settings.pool_size,
+        max_overflow=settings.pool_overflow,
         pool_timeout=settings.db_pool_timeout,
         pool_pre_ping=True,
         pool_recycle=1800,

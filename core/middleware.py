@@ -1,4 +1,4 @@
-"""Request-edge middleware: request ids, body limits, and the order they are installed in.
+"""Request-edge middleware: request ids, load shedding, body limits, and their order.
 
 Pure ASGI classes rather than `BaseHTTPMiddleware`, which costs a task and a memory
 stream per request. Every response they produce is problem+json.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Collection
 from contextvars import ContextVar
 
 from fastapi import FastAPI
@@ -17,10 +18,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from core.body import BodyLimitMiddleware
 from core.head import HeadAsGetMiddleware
 from core.input_sanity import InputSanityMiddleware
+from core.shedding import LoadSheddingMiddleware
 
 __all__ = [
     "BodyLimitMiddleware",
     "InputSanityMiddleware",
+    "LoadSheddingMiddleware",
     "RequestIdMiddleware",
     "install_middleware",
     "request_id_var",
@@ -32,21 +35,36 @@ _SANE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 
 
 def install_middleware(
-    app: FastAPI, *, max_body_bytes: int, cors_origins: list[str], body_timeout: float = 10.0
+    app: FastAPI,
+    *,
+    max_body_bytes: int,
+    cors_origins: list[str],
+    body_timeout: float = 10.0,
+    max_in_flight: int = 0,
+    in_flight_wait: float = 0.5,
+    shed_exempt: Collection[str] = (),
 ) -> None:
     """Install the edge middleware, outermost first:
 
-    RequestId -> CORS -> BodyLimit -> InputSanity -> HeadAsGet -> (FastAPI's exception
-    middleware, routes).
+    RequestId -> CORS -> LoadShedding -> BodyLimit -> InputSanity -> HeadAsGet -> (FastAPI's
+    exception middleware, routes).
 
     RequestId is outermost so every response, including CORS preflights and the 408/413/422
-    produced below it, carries X-Request-ID. CORS wraps the rejecting middleware so a
-    browser can read their errors. BodyLimit sits above InputSanity, which buffers bodies.
+    and 503 produced below it, carries X-Request-ID. CORS wraps the rejecting middleware so a
+    browser can read their errors. LoadShedding (`max_in_flight` 0: none) refuses before any
+    work is done. BodyLimit sits above InputSanity, which buffers bodies.
     """
     # add_middleware prepends: add innermost first.
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(InputSanityMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes, timeout=body_timeout)
+    if max_in_flight:
+        app.add_middleware(
+            LoadSheddingMiddleware,
+            max_in_flight=max_in_flight,
+            max_wait=in_flight_wait,
+            exempt=shed_exempt,
+        )
     if cors_origins:
         app.add_middleware(
             CORSMiddleware,

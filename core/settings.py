@@ -45,8 +45,11 @@ class Settings(BaseSettings):
     cache_timeout: float = Field(1.0, gt=0)
     max_body_bytes: int = 1_048_576
     body_read_timeout: float = Field(10.0, gt=0)
-    db_pool_size: int = 10
-    db_max_overflow: int = 10
+    # Unset pool sizes follow the worker count (`pool_size`, `pool_overflow` below).
+    web_concurrency: int = Field(1, ge=1, validation_alias="WEB_CONCURRENCY")
+    db_max_connections: int = Field(20, ge=1)
+    db_pool_size: int | None = Field(None, ge=1)
+    db_max_overflow: int | None = Field(None, ge=0)
     db_pool_timeout: float = 5.0
     db_connect_timeout: float = 3.0
     db_statement_timeout_ms: int = 10_000
@@ -60,10 +63,22 @@ class Settings(BaseSettings):
     trusted_proxies: TrustedProxies = Field(default_factory=list)
     shutdown_timeout: int = Field(30, gt=0)
     shutdown_drain: float = Field(0.0, ge=0)
+    # Overload (README, Configuration): per worker, requests in flight and the wait for a slot;
+    # the listen backlog and uvicorn's own connection limit, passed by `trellis serve`.
+    max_in_flight: int = Field(64, ge=0)  # 0: no limit
+    in_flight_wait: float = Field(0.5, ge=0)
+    shed_exempt_paths: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["/health", "/health/ready", "/metrics"]
+    )
+    backlog: int = Field(2048, ge=1)
+    limit_concurrency: int | None = Field(None, ge=1)
+    # uvloop accepts one new connection per loop turn, so under load a burst of connections
+    # waits seconds to be accepted (bench/results.md); asyncio's loop accepts them together.
+    event_loop: Literal["asyncio", "uvloop", "auto"] = "asyncio"
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "shed_exempt_paths", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
@@ -90,6 +105,20 @@ class Settings(BaseSettings):
         if self.metrics_enabled and not self.metrics_token:
             raise UnsafeSettings("METRICS_TOKEN must be set to serve metrics in production")
         return self
+
+    @property
+    def pool_size(self) -> int:
+        """Connections each worker's pool keeps: DB_POOL_SIZE, else an even share of
+        DB_MAX_CONNECTIONS among the WEB_CONCURRENCY workers (at least 2)."""
+        if self.db_pool_size is not None:
+            return self.db_pool_size
+        return max(2, self.db_max_connections // self.web_concurrency)
+
+    @property
+    def pool_overflow(self) -> int:
+        """Connections a worker may open beyond its pool: DB_MAX_OVERFLOW, else none, so the
+        instance never holds more than DB_MAX_CONNECTIONS (overflow ones are reopened per burst)."""
+        return self.db_max_overflow if self.db_max_overflow is not None else 0
 
     @property
     def is_production(self) -> bool:

@@ -36,8 +36,11 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the API with uvicorn (the embedded SQLite default migrates itself at start-up)."""
-    # Workers build the app from the environment: the option reaches them through it.
-    flag = {} if access_log is None else {"ACCESS_LOG": str(access_log).lower()}
+    # Workers build the app from the environment: the options reach them through it. The
+    # worker count sizes each worker's share of the database connections (DB_MAX_CONNECTIONS).
+    flag = {"WEB_CONCURRENCY": str(1 if reload else workers)}
+    if access_log is not None:
+        flag["ACCESS_LOG"] = str(access_log).lower()
     with _environment(flag):
         # Fail here with one line rather than inside every uvicorn worker with a traceback.
         settings = load_settings()
@@ -60,6 +63,11 @@ def serve(
                 access_log=False,  # the app logs each request itself (core.access_log)
                 proxy_headers=False,  # the app applies TRUSTED_PROXIES itself (core.proxies)
                 timeout_graceful_shutdown=settings.shutdown_timeout,
+                # Overload: connections the kernel queues before uvicorn accepts them, and
+                # uvicorn's own hard cap (a plain 503) far above MAX_IN_FLIGHT's problem+json.
+                backlog=settings.backlog,
+                limit_concurrency=settings.limit_concurrency,
+                loop=settings.event_loop,
                 log_config=UVICORN_LOG_CONFIG,
             )
 

@@ -139,10 +139,16 @@ def test_openapi_prints_the_spec(sqlite: Settings) -> None:
 def test_serve_runs_uvicorn_with_the_factory(
     sqlite: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in ("ACCESS_LOG", "PROMETHEUS_MULTIPROC_DIR"):
+    for name in ("ACCESS_LOG", "PROMETHEUS_MULTIPROC_DIR", "WEB_CONCURRENCY"):
         monkeypatch.delenv(name, raising=False)
     calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
-    monkeypatch.setattr("core.cli.serve.uvicorn.run", lambda *a, **kw: calls.append((a, kw)))
+    workers_see: list[str | None] = []
+
+    def run(*args: Any, **kwargs: Any) -> None:
+        calls.append((args, kwargs))
+        workers_see.append(os.environ.get("WEB_CONCURRENCY"))
+
+    monkeypatch.setattr("core.cli.serve.uvicorn.run", run)
     result = trellis(sqlite, ["serve", "--port", "9000", "--workers", "2", "--no-access-log"])
     assert result.exit_code == 0, result.output
     expected = {"host": "127.0.0.1", "port": 9000, "workers": 2, "reload": False}
@@ -150,6 +156,7 @@ def test_serve_runs_uvicorn_with_the_factory(
     # log raw paths, and believe X-Forwarded-For from 127.0.0.1.
     handled_by_the_app = {"access_log": False, "proxy_headers": False}
     shutdown = {"timeout_graceful_shutdown": sqlite.shutdown_timeout}
+    overload = {"backlog": 2048, "limit_concurrency": None, "loop": "asyncio"}
     assert calls == [
         (
             ("core.app:create_app",),
@@ -158,12 +165,15 @@ def test_serve_runs_uvicorn_with_the_factory(
                 **expected,
                 **handled_by_the_app,
                 **shutdown,
+                **overload,
                 "log_config": UVICORN_LOG_CONFIG,
             },
         ),
     ]
+    assert workers_see == ["2"]  # each worker sizes its database pool by the worker count
     assert "ACCESS_LOG" not in os.environ  # set for the workers while serving, then restored
     assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+    assert "WEB_CONCURRENCY" not in os.environ
 
 
 def test_serve_refuses_a_bad_configuration_in_one_line(

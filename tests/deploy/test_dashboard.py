@@ -18,6 +18,7 @@ METRICS: dict[str, set[str]] = {
     "trellis_http_requests_total": {"method", "route", "status"},
     "trellis_http_request_duration_seconds": {"method", "route"},
     "trellis_http_requests_in_flight": set(),
+    "trellis_http_shed_total": set(),
     "trellis_db_pool_size": set(),
     "trellis_db_pool_checked_out": set(),
     "trellis_db_pool_overflow": set(),

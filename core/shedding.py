@@ -1,0 +1,112 @@
+"""Load shedding at the edge: a bounded number of requests in flight, a bounded wait for a slot.
+
+Without a bound, every request a worker accepts runs at once: at a few hundred connections they
+all share one event loop, the database and Redis pools, and each one's latency grows with their
+number until clients time out or the pools' own timeouts fail them at random. Here each worker
+runs at most `max_in_flight` requests; the next ones wait, first come first served, up to
+`max_wait` seconds for a slot, and are then answered at once with a 503 problem+json carrying
+`Retry-After`. A request either gets the worker's full attention or a fast, honest refusal.
+
+Liveness, readiness and metrics probes (`exempt` paths) are neither counted nor refused: an
+overloaded worker is still alive, and a readiness probe failing under load would move the
+load onto the other instances, which are as busy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Collection
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from core.errors import problem_response
+from core.metrics.standard import HTTP_SHED
+
+__all__ = ["Gate", "LoadSheddingMiddleware"]
+
+RETRY_AFTER_SECONDS = 1
+_DETAIL = "The server is busy. Please retry shortly."
+
+
+class Gate:
+    """At most `limit` holders at once; others wait in arrival order, each up to `max_wait`."""
+
+    def __init__(self, *, limit: int, max_wait: float) -> None:
+        if limit < 1:
+            raise ValueError("the limit must be at least 1")
+        self.limit = limit
+        self.max_wait = max_wait
+        self.in_flight = 0
+        self._waiting: deque[asyncio.Future[None]] = deque()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    async def enter(self) -> bool:
+        """Take a slot; False when none came free within `max_wait` (the caller sheds)."""
+        if self.in_flight < self.limit and not self._waiting:
+            self.in_flight += 1  # the fast path: no await, no timer
+            return True
+        if self.max_wait <= 0:
+            return False
+        slot: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(slot)
+        try:
+            async with asyncio.timeout(self.max_wait):
+                await slot
+        except TimeoutError:
+            # A slot handed over in the same instant the timer fired is ours: keep it.
+            return slot.done() and not slot.cancelled()
+        except asyncio.CancelledError:
+            if slot.done() and not slot.cancelled():
+                self.leave()  # handed a slot, then cancelled before using it: pass it on
+            raise
+        finally:
+            if slot in self._waiting:  # timed out or cancelled: leave the queue
+                self._waiting.remove(slot)
+        return True
+
+    def leave(self) -> None:
+        """Give the slot back, straight to the longest waiter when there is one."""
+        while self._waiting:
+            slot = self._waiting.popleft()
+            if not slot.done():  # one whose timer fired is still queued until it runs again
+                slot.set_result(None)  # in_flight is unchanged: the slot changes hands
+                return
+        self.in_flight -= 1
+
+
+class LoadSheddingMiddleware:
+    """Runs a request once it holds one of the worker's slots; else a 503 with Retry-After.
+
+    Installed inside the request-id middleware (the 503 carries X-Request-ID) and the observers
+    (it is logged and counted like any answer), outside everything that does a request's work.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, max_in_flight: int, max_wait: float, exempt: Collection[str] = ()
+    ) -> None:
+        self.app = app
+        self.gate = Gate(limit=max_in_flight, max_wait=max_wait)
+        self.exempt = frozenset(exempt)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.exempt:
+            await self.app(scope, receive, send)
+            return
+        if not await self.gate.enter():
+            HTTP_SHED.inc()
+            response = problem_response(
+                503,
+                title="Service Unavailable",
+                detail=_DETAIL,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+            await response(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.gate.leave()
