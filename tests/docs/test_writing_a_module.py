@@ -1,6 +1,7 @@
-"""docs/writing-a-module.md shows the example module as it is, and commands that exist.
+"""docs/writing-a-module.md and docs/migrations.md show the example module as it is, and
+commands that exist.
 
-Each fenced block is checked against `examples/notes`:
+Each fenced block of either guide is checked against `examples/notes`:
 
 - python: the comment `<!-- example: PATH -->` above it names the file (relative to
   examples/notes); its text, cut at lines holding only `...`, appears there piece by piece;
@@ -32,6 +33,7 @@ from core.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "writing-a-module.md"
+GUIDES = (GUIDE, ROOT / "docs" / "migrations.md")
 EXAMPLE = ROOT / "examples" / "notes"
 BIN = Path(sys.executable).parent
 # Console blocks whose printed lines a test compares with what the command prints.
@@ -50,22 +52,27 @@ class Block:
     code: str
     source: str | None
     line: int
+    guide: str = GUIDE.name
 
     def __str__(self) -> str:
-        return f"writing-a-module.md:{self.line} ({self.language or 'plain'})"
+        return f"{self.guide}:{self.line} ({self.language or 'plain'})"
 
 
 def blocks() -> list[Block]:
-    text = GUIDE.read_text()
-    return [
-        Block(
-            language=match["language"],
-            code=textwrap.dedent(match["code"]),
-            source=match["source"],
-            line=text.count("\n", 0, match.start("fence")) + 1,
-        )
-        for match in _BLOCK.finditer(text)
-    ]
+    found = []
+    for guide in GUIDES:
+        text = guide.read_text()
+        found += [
+            Block(
+                language=match["language"],
+                code=textwrap.dedent(match["code"]),
+                source=match["source"],
+                line=text.count("\n", 0, match.start("fence")) + 1,
+                guide=guide.name,
+            )
+            for match in _BLOCK.finditer(text)
+        ]
+    return found
 
 
 def of(language: str) -> list[Block]:
