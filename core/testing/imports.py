@@ -58,6 +58,9 @@ def _under(target: str, package: str) -> bool:
 def _judge(target: str, names: list[str], others: set[str]) -> str | None:
     if _under(target, "core"):
         return _judge_public("core", target, names)
+    for name in names:  # `from modules import users`: another module's package as a whole
+        if f"{target}.{name}" in others:
+            return f"imports {target}.{name} whole; import names from it (its __all__)"
     for package in others:
         if _under(target, package):
             return _judge_public(package, target, names)

@@ -84,22 +84,6 @@ def all_imports() -> tuple[Import, ...]:
 
 
 @cache
-def public_names(package: str) -> frozenset[str]:
-    """The literal `__all__` of a package's `__init__.py`; empty when it has none."""
-    init = source_files().get(package)
-    if init is None:
-        return frozenset()
-    for node in ast.parse(init.read_text()).body:
-        if isinstance(node, ast.Assign):
-            targets, value = node.targets, node.value
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            targets, value = [node.target], node.value
-        else:
-            continue
-        if any(isinstance(target, ast.Name) and target.id == "__all__" for target in targets):
-            return frozenset(ast.literal_eval(value))
-    return frozenset()
-
 
 # --- the graph between files ------------------------------------------------------------------
 
@@ -194,20 +178,9 @@ def _shortest_path_back(graph: Mapping[str, Set[str]], start: str, within: Set[s
 # --- ownership --------------------------------------------------------------------------------
 
 
-def module_of(dotted: str) -> str | None:
-    """The feature module a dotted name belongs to: `modules.auth.keys` -> `auth`."""
-    parts = dotted.split(".")
-    return parts[1] if parts[0] == "modules" and len(parts) > 1 else None
-
-
 def under(dotted: str, package: str) -> bool:
     """`core.deps` is under `core`; `core_extras` is not."""
     return dotted == package or dotted.startswith(f"{package}.")
-
-
-def is_test_kit_plugin(path: str) -> bool:
-    """`modules/auth/testing.py`: a module's pytest plugin for other teams' tests."""
-    return Path(path).name == "testing.py"
 
 
 def report(title: str, offenders: list[str]) -> str:
@@ -236,41 +209,5 @@ def test_the_core_never_imports_a_module() -> None:
     assert not offenders, report("core/ imports feature modules; use a hook instead", offenders)
 
 
-def test_modules_import_each_other_only_through_their_public_surface() -> None:
-    offenders = []
-    for imp in all_imports():
-        mine = module_of(imp.importer)
-        theirs = module_of(imp.module)
-        if imp.module == "modules" and imp.name is not None:
-            theirs = module_of(f"modules.{imp.name}")  # `from modules import users`
-        if mine is None or theirs is None or theirs == mine:
-            continue
-        if imp.module != f"modules.{theirs}" or imp.name not in public_names(imp.module):
-            offenders.append(f"{imp}  (only names in modules.{theirs}.__all__)")
-    assert not offenders, report(
-        "modules reach into another module; use `from modules.<name> import` a public name",
-        offenders,
-    )
-
-
-def test_modules_import_the_core_only_from_core_itself() -> None:
-    """`from core import` a public name; only a module's `testing.py` may use `core.testing`.
-
-    A module's `testing.py` is a pytest plugin of fixtures for other teams' tests (the auth
-    module's signed-in users): it builds on the test kit, which no running app ever imports,
-    so reaching it there couples nothing that ships in production to the core's insides.
-    """
-    public = public_names("core")
-    offenders = [
-        str(imp)
-        for imp in all_imports()
-        if module_of(imp.importer) is not None
-        and under(imp.module, "core")
-        and (imp.module != "core" or (imp.name is not None and imp.name not in public))
-        and not (is_test_kit_plugin(imp.path) and under(imp.module, "core.testing"))
-    ]
-    assert not offenders, report(
-        "modules reach into the core; use `from core import` a name in core/__init__.py's"
-        " __all__ (add it there if it is meant to be public)",
-        offenders,
-    )
+# Modules importing only `core`'s and each other's `__all__` is the conformance check's rule
+# (core/testing/imports.py), which tests/core/test_conformance.py applies to every built-in.
