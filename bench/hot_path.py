@@ -8,6 +8,8 @@ through the API, then calls the principal resolver directly, counting cache roun
 SQL statements per call:
 
 - warm: the steady state, one MGET of denylist, session snapshot and revocation stamp;
+- `GET /users/me` through the whole ASGI app, warm: answered from the snapshot's claims,
+  so the same one MGET and no SQL statement;
 - cold: a snapshot miss on every call, so also the database read and the SET NX after it;
 - rewound: the cache's stamp set back, as a restored dump would; calls bypass the cache
   (a database read each) until the background repair has moved snapshots to a new epoch.
@@ -191,6 +193,15 @@ async def run(calls: int, concurrency: int) -> list[str]:
                 await snapshots.forget(runtime.cache, epoch=mark.epoch, session_ids=[session_id])
 
             warm = await measure("warm (steady state)", resolve, counts, calls)
+
+            bearer = {"Authorization": f"Bearer {token}"}
+
+            async def read_me() -> Principal | None:
+                response = await client.get("/api/v1/users/me", headers=bearer)
+                response.raise_for_status()
+                return first  # answered: what `measure` checks
+
+            me = await measure("GET /users/me, warm, via ASGI", read_me, counts, calls // 3)
             cold = await measure(
                 "cold (snapshot miss)", resolve, counts, max(calls // 10, 100), drop_snapshot
             )
@@ -203,6 +214,7 @@ async def run(calls: int, concurrency: int) -> list[str]:
             return [
                 f"principal resolver in process ({backend}), {calls} calls:",
                 warm.line(),
+                me.line(),
                 cold.line(),
                 f"{'warm, ' + str(concurrency) + ' in flight':<44} {rate:>8.0f} calls/s",
                 rewound,

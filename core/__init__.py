@@ -27,10 +27,11 @@ from core.errors import ProblemError, ProblemResponse, problem_response
 from core.hookspecs import hookimpl, hookspec
 from core.inventory import MigrationReport, ModuleReport, RouteReport
 from core.mail import Mailer, Message
-from core.mail.outbox import send_after_commit
 from core.mail.templates import Rendered, render
 from core.plugins import ConfigError
 from core.ratelimit import Rate, RateLimited, consume, limit_key
+from core.realtime import PubSub, SlowSubscriber
+from core.realtime.sockets import SocketPrincipal, accept_socket, reauthenticate, seconds_left
 from core.records import (
     API_PREFIX,
     EVERY_RIGHT,
@@ -43,6 +44,8 @@ from core.records import (
 )
 from core.runtime import Runtime
 from core.settings import Settings
+from core.shedding import Gate
+from core.tasks.spec import Task
 from core.timestamps import UTCDateTime, utcnow
 
 __all__ = [
@@ -55,6 +58,7 @@ __all__ = [
     "CurrentPrincipal",
     "Forbidden",
     "FromSettings",
+    "Gate",
     "HealthCheck",
     "Mailer",
     "Message",
@@ -69,6 +73,7 @@ __all__ = [
     "PrincipalResolver",
     "ProblemError",
     "ProblemResponse",
+    "PubSub",
     "Rate",
     "RateLimited",
     "ReadinessChecks",
@@ -79,7 +84,11 @@ __all__ = [
     "SessionDep",
     "Settings",
     "SettingsDep",
+    "SlowSubscriber",
+    "SocketPrincipal",
+    "Task",
     "UTCDateTime",
+    "accept_socket",
     "consume",
     "fail",
     "hookimpl",
@@ -91,8 +100,9 @@ __all__ = [
     "on_rollback",
     "open_runtime",
     "problem_response",
+    "reauthenticate",
     "render",
     "require",
-    "send_after_commit",
+    "seconds_left",
     "utcnow",
 ]

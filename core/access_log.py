@@ -28,14 +28,23 @@ class AccessLog:
         if not log.isEnabledFor(logging.INFO):
             return
         duration_ms = round(exchange.seconds * 1000, 1)
-        log.info(
+        # Built and handled directly rather than through `log.info`, which would walk the
+        # stack for a caller that no format shows: a fifth of this line's cost per request.
+        record = log.makeRecord(
+            ACCESS_LOGGER,
+            logging.INFO,
+            __file__,
+            0,
             "%s %s %d %.1fms client=%s user=%s",
-            exchange.method,
-            exchange.route,
-            exchange.status,
-            duration_ms,
-            exchange.client or "-",
-            exchange.user_id or "-",
+            (
+                exchange.method,
+                exchange.route,
+                exchange.status,
+                duration_ms,
+                exchange.client or "-",
+                exchange.user_id or "-",
+            ),
+            None,
             extra={
                 "request_id": exchange.request_id,  # the request's own context is over
                 "method": exchange.method,
@@ -46,3 +55,4 @@ class AccessLog:
                 "user_id": exchange.user_id,
             },
         )
+        log.handle(record)

@@ -25,10 +25,12 @@ from core.operations import install_operations, serving
 from core.permissions import refuse_undeclared_rights
 from core.plugins import PluginsConfig
 from core.ratelimit import Rate
+from core.realtime.openapi import describe_websockets
 from core.references import warn_dangling_references
 from core.runtime import Runtime
 from core.settings import Settings
 from core.shutdown import Shutdown
+from core.tasks.service import background_tasks
 
 log = logging.getLogger("trellis")
 VERSION = version("trellis")  # one source of truth: pyproject.toml
@@ -100,6 +102,8 @@ def _lifespan(
             # Entered in dependency order; AsyncExitStack leaves them in reverse.
             for module_lifespan in host.lifespans(runtime):
                 await stack.enter_async_context(module_lifespan)
+            # Last in, first out: tasks stop before the modules and the pools they use.
+            await stack.enter_async_context(background_tasks(runtime))
             yield
 
     return lifespan
@@ -117,6 +121,7 @@ def _openapi_builder(app: FastAPI) -> Callable[[], dict[str, Any]]:
             routes=app.routes,
         )
         describe_constraints(schema, app.state.runtime.module_settings)
+        describe_websockets(schema, app.routes)
         resolver = app.state.principal_resolver
         schemes = schema.get("components", {}).get("securitySchemes", {})
         if resolver is not None and "OAuth2" in schemes:

@@ -14,12 +14,14 @@ from fastapi import Depends, Request, Response
 from fastapi.security import OAuth2PasswordBearer
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection
 
 from core.cache import Cache
 from core.db import transaction
 from core.errors import ProblemError
 from core.inventory import ModuleReport, module_inventory
 from core.ratelimit import Rate, consume
+from core.realtime.protocol import offered_token
 from core.records import EVERY_RIGHT, HealthCheck, Principal, PrincipalResolver
 from core.runtime import Runtime
 from core.settings import Settings
@@ -41,8 +43,9 @@ class Forbidden(ProblemError):
     title = "Forbidden"
 
 
-async def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
+async def get_runtime(connection: HTTPConnection) -> Runtime:
+    """A request's or a WebSocket's: `Request` alone would leave socket routes without."""
+    runtime: Runtime = connection.app.state.runtime
     return runtime
 
 
@@ -97,14 +100,14 @@ def _challenge(detail: str) -> NotAuthenticated:
 BearerToken = Annotated[str | None, Depends(bearer_token)]
 
 
-async def _resolve(request: Request, token: str) -> Principal | None:
-    """Resolve once per request: the rate limit and the route may both ask."""
-    if hasattr(request.state, "principal"):
-        cached: Principal | None = request.state.principal
+async def resolve_token(connection: HTTPConnection, token: str) -> Principal | None:
+    """Resolve once per request or handshake: the rate limit and the route may both ask."""
+    if hasattr(connection.state, "principal"):
+        cached: Principal | None = connection.state.principal
         return cached
-    resolver: PrincipalResolver | None = request.app.state.principal_resolver
+    resolver: PrincipalResolver | None = connection.app.state.principal_resolver
     principal = await resolver.resolve(token) if resolver else None
-    request.state.principal = principal
+    connection.state.principal = principal
     return principal
 
 
@@ -112,7 +115,7 @@ async def get_current_principal(request: Request, token: BearerToken) -> Princip
     """The authenticated caller, resolved by whichever module implements `principal_resolver`."""
     if not token:
         raise _challenge("Missing bearer token.")
-    principal = await _resolve(request, token)
+    principal = await resolve_token(request, token)
     if principal is None:
         raise _challenge("The access token is invalid, expired or revoked.")
     return principal
@@ -176,20 +179,26 @@ async def get_module_inventory(request: Request) -> list[ModuleReport]:
 ModuleInventory = Annotated[list[ModuleReport], Depends(get_module_inventory)]
 
 
-async def api_rate_limit(request: Request, response: Response, runtime: RuntimeDep) -> None:
+async def api_rate_limit(
+    connection: HTTPConnection, response: Response, runtime: RuntimeDep
+) -> None:
     """The general API limit, per user when the token is valid, else per client address.
 
-    It reads the Authorization header itself rather than through `bearer_token`, so routes
-    that need no sign-in are not documented as needing one.
+    It reads the Authorization header (a WebSocket handshake: the `bearer.` subprotocol)
+    itself rather than through `bearer_token`, so routes that need no sign-in are not
+    documented as needing one. A handshake counts as one request.
     """
     if runtime.settings.rate_limit_disabled:
         return
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if connection.scope["type"] == "websocket":
+        scheme, token = "bearer", offered_token(connection.scope) or ""
+    else:
+        scheme, _, token = connection.headers.get("authorization", "").partition(" ")
     principal = None
     if scheme.lower() == "bearer" and token:
-        principal = await _resolve(request, token)
-    client = request.client.host if request.client else "unknown"
+        principal = await resolve_token(connection, token)
+    client = connection.client.host if connection.client else "unknown"
     identity = f"user:{principal.id}" if principal else f"ip:{client}"
-    rate: Rate = request.app.state.api_rate
+    rate: Rate = connection.app.state.api_rate
     headers = await consume(runtime.cache, bucket="api", identity=identity, rate=rate)
     response.headers.update(headers)

@@ -259,7 +259,7 @@ async def _on_integrity(request: Request, exc: Exception) -> Response:
     logger.warning(
         "%s on %s %r (%s) request_id=%s",
         "foreign key violation" if foreign_key else "integrity error",
-        request.method,
+        _method(request),
         request.url.path,
         _constraint_of(exc.orig),
         request_id,
@@ -319,7 +319,7 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
     request_id = _request_id(request)
     logger.error(
         "unhandled error on %s %r request_id=%s",
-        request.method,
+        _method(request),
         request.url.path,
         request_id,
         exc_info=exc,
@@ -330,6 +330,12 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
         headers={"X-Request-ID": request_id},
         request_id=request_id,
     )
+
+
+def _method(request: Request) -> str:
+    """The request's method; a WebSocket handshake (which has none) reads `WEBSOCKET`."""
+    method: str = request.scope.get("method", "WEBSOCKET")
+    return method
 
 
 def _request_id(request: Request) -> str:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from core.records import HealthCheck, ModuleInfo, Mount, Permission, PrincipalResolver
     from core.runtime import Runtime
+    from core.tasks.spec import Task
 
 PROJECT = "trellis"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -142,6 +143,22 @@ def register_health_checks(runtime: Runtime) -> list[HealthCheck]:  # type: igno
 
 
 @hookspec
+def register_tasks() -> list[Task]:  # type: ignore[empty-body]
+    """Return the module's background tasks, each named `"<module>.<verb>"` after it.
+
+    Enqueue one with `await runtime.tasks.enqueue(session, "<module>.<verb>", **arguments)`:
+    it runs once that transaction commits, on a Celery worker with `BROKER_URL`, else in the
+    API process. A name declared twice, or carrying another module's prefix, stops start-up.
+
+    Example::
+
+        @hookimpl
+        def register_tasks() -> list[Task]:
+            return [Task("blog.digest", run=send_digest, every=timedelta(days=1))]
+    """
+
+
+@hookspec
 def register_commands() -> list[typer.Typer]:  # type: ignore[empty-body]
     """Return Typer apps added as sub-commands of `trellis` (each needs a `name`).
 
@@ -205,6 +222,27 @@ async def roles_of(  # type: ignore[empty-body]
         @hookimpl
         async def roles_of(runtime, session, principal_id):
             return await role_names_of(session, principal_id)
+    """
+
+
+@hookspec
+async def principal_claims(  # type: ignore[empty-body]
+    runtime: Runtime, session: AsyncSession, principal_ids: frozenset[UUID]
+) -> Mapping[UUID, Mapping[str, object]]:
+    """Return what this module says about each of `principal_ids`, to travel in `Principal.claims`.
+
+    Merged (`runtime.claims_of`) and cached by the authenticating module with each session,
+    so a handler shows them without a database read: when `principal.claims` lacks your key
+    (a snapshot being rewritten), read the database instead. Key the answer by your module's
+    name; values must be JSON. A module whose claims change must say so through an event
+    the authenticating module subscribes to (as for `rights_of`).
+
+    Example::
+
+        @hookimpl
+        async def principal_claims(runtime, session, principal_ids):
+            names = await display_names(session, principal_ids)
+            return {pid: {"profiles": {"name": name}} for pid, name in names.items()}
     """
 
 

@@ -30,6 +30,8 @@ from core.plugins import (
 )
 from core.records import HealthCheck, Mount, Permission, PrincipalResolver
 from core.runtime import Runtime
+from core.tasks.spec import NAME as TASK_NAME
+from core.tasks.spec import Task
 
 if TYPE_CHECKING:
     import typer
@@ -97,6 +99,7 @@ class Host:
             collect=self.collect,
             permissions=self.permissions(),
             mail=mail,
+            tasks=self.tasks(),
         )
 
     # --- per-module calls ------------------------------------------------------------------
@@ -180,6 +183,25 @@ class Host:
         order = {name: index for index, name in enumerate(self.names)}
         owned.sort(key=lambda pair: (order[pair[0]], pair[1].name))
         return {permission.name: permission for _, permission in owned}
+
+    def tasks(self) -> dict[str, Task]:
+        """Every enabled module's background tasks, in module order then by name.
+
+        A name declared twice, or not of the form `"<module>.<verb>"` for the declaring
+        module, stops start-up naming the module(s).
+        """
+        owned = [(m, t) for m, found in self._each("register_tasks") for t in found]
+        self.refuse_clashes("task", [(module, task.name) for module, task in owned])
+        for module, task in owned:
+            if task.name.partition(".")[0] != module or not TASK_NAME.fullmatch(task.name):
+                raise ConfigError(
+                    f"module {self.label(module)} declares the task {task.name!r}; "
+                    f"a module names its tasks after itself: '{module}.<verb>', "
+                    "the verb in lower case letters, digits and underscores"
+                )
+        order = {name: index for index, name in enumerate(self.names)}
+        owned.sort(key=lambda pair: (order[pair[0]], pair[1].name))
+        return {task.name: task for _, task in owned}
 
     def principal_resolver(self, runtime: Runtime) -> PrincipalResolver | None:
         """The one module that authenticates callers; a second one stops start-up."""

@@ -91,7 +91,8 @@ class RequestIdMiddleware:
         header = (b"x-request-id", request_id.encode("ascii"))
 
         async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            # A refused WebSocket handshake is answered by an HTTP response too.
+            if message["type"] in ("http.response.start", "websocket.http.response.start"):
                 headers = [h for h in message.get("headers", ()) if h[0].lower() != header[0]]
                 message = {**message, "headers": [*headers, header]}
             await send(message)

@@ -15,6 +15,7 @@ from core.metrics.multiprocess import forget_this_process
 from core.metrics.pool import watch_pool
 from core.observe import ObserveMiddleware, Observer
 from core.proxies import install_proxy_headers
+from core.realtime.logfilter import install_websocket_path_filter
 from core.runtime import Runtime
 from core.shutdown import Shutdown
 
@@ -39,6 +40,7 @@ def install_operations(app: FastAPI, runtime: Runtime) -> None:
     install_proxy_headers(app, settings.trusted_proxies)
     # The access line above replaces uvicorn's, which shows raw paths with their query strings.
     logging.getLogger("uvicorn.access").disabled = True
+    install_websocket_path_filter()  # uvicorn logs WebSocket handshakes with the query string
 
 
 @contextmanager

@@ -19,8 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from core.cache import Cache, create_cache
 from core.db import create_engine, create_read_sessionmaker, create_sessionmaker, transaction
 from core.mail import Mailer, MailSettings, create_mailer
+from core.realtime import PubSub, create_pubsub
 from core.records import Permission
 from core.settings import Settings
+from core.tasks.queue import TaskQueue
+from core.tasks.spec import Task
 
 SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
@@ -52,6 +55,8 @@ class Runtime:
     publish: Publish
     collect: Collect
     permissions: Mapping[str, Permission]  # what the enabled modules declare, by name
+    pubsub: PubSub  # channels every instance shares: Redis with REDIS_URL, else in-process
+    tasks: TaskQueue  # the enabled modules' background tasks: `await runtime.tasks.enqueue(...)`
 
     @classmethod
     def build(
@@ -63,6 +68,7 @@ class Runtime:
         collect: Collect,
         permissions: Mapping[str, Permission],
         mail: MailSettings | None = None,
+        tasks: Mapping[str, Task] | None = None,
     ) -> Runtime:
         """`mail` defaults to `MailSettings()` from the environment, as deployments set SMTP."""
         engine = create_engine(settings)
@@ -80,6 +86,10 @@ class Runtime:
             publish=publish,
             collect=collect,
             permissions=permissions,
+            pubsub=create_pubsub(
+                settings.redis_url, prefix=settings.cache_prefix, timeout=settings.cache_timeout
+            ),
+            tasks=TaskQueue(tasks or {}),
         )
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
@@ -119,7 +129,23 @@ class Runtime:
         )
         return sorted({name for names in answers for name in names})
 
+    async def claims_of(
+        self, session: AsyncSession, principal_ids: Collection[UUID]
+    ) -> dict[UUID, dict[str, object]]:
+        """What the enabled modules say about each principal (hook `principal_claims`), merged."""
+        wanted = frozenset(principal_ids)
+        merged: dict[UUID, dict[str, object]] = {principal: {} for principal in wanted}
+        answers = await self.collect(
+            "principal_claims", runtime=self, session=session, principal_ids=wanted
+        )
+        for said in answers:
+            for principal, claims in said.items():
+                if principal in merged:
+                    merged[principal].update(claims)
+        return merged
+
     async def close(self) -> None:
         await self.mailer.close()  # first: pending mail may still be retrying
+        await self.pubsub.close()
         await self.cache.close()
         await self.engine.dispose()

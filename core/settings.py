@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     # uvloop accepts one new connection per loop turn, so under load a burst of connections
     # waits seconds to be accepted (bench/results.md); asyncio's loop accepts them together.
     event_loop: Literal["asyncio", "uvloop", "auto"] = "asyncio"
+    # Background tasks (README, Background tasks): unset BROKER_URL runs them in-process.
+    broker_url: str | None = None
+    task_queue: str = Field("trellis", min_length=1)
+    task_poll_interval: float = Field(1.0, gt=0)
+    task_backoff_scale: float = Field(1.0, ge=0)  # tests shrink every backoff with it
 
     @field_validator("cors_origins", "shed_exempt_paths", mode="before")
     @classmethod

@@ -13,7 +13,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from core.cli import config, migrate, modules, openapi, serve
+from core.cli import config, migrate, modules, openapi, serve, tasks, worker
 from core.cli.context import (
     BUILT_IN,
     KNOWN_ERRORS,
@@ -53,6 +53,9 @@ def create_root(commands: Sequence[typer.Typer] = ()) -> typer.Typer:
     root.add_typer(modules.app, name="modules")
     root.add_typer(config.app, name="config")
     root.add_typer(migrate.migrations, name="migrations")
+    root.add_typer(tasks.app, name="tasks")
+    root.command("worker")(worker.worker)
+    root.command("beat")(worker.beat)
     for group in commands:
         root.add_typer(group)
     return root

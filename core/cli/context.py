@@ -33,7 +33,17 @@ from core.runtime import Runtime
 from core.settings import Settings
 
 # The commands of `trellis` itself, which no module may take.
-BUILT_IN = ("serve", "modules", "openapi", "migrate", "config", "migrations")
+BUILT_IN = (
+    "serve",
+    "modules",
+    "openapi",
+    "migrate",
+    "config",
+    "migrations",
+    "tasks",
+    "worker",
+    "beat",
+)
 
 # Errors a user can fix from their configuration or database: one line, exit 1, no traceback.
 KNOWN_ERRORS = (

@@ -1,8 +1,10 @@
 """Outgoing e-mail, sent off the request path: a slow mail server never stalls a response.
 
 `Mailer.send` only schedules delivery; a background task hands the message to the transport
-(SMTP, or the console when `SMTP_HOST` is unset) and retries with exponential backoff. Logs
-name the recipient and subject only: bodies carry single-use tokens.
+(SMTP, or the console when `SMTP_HOST` is unset) and retries with exponential backoff.
+`Mailer.deliver` sends at once and raises, for a caller whose own retry must be the only one
+(a task of `core.tasks`). Logs name the recipient and subject only: bodies carry single-use
+tokens.
 """
 
 from __future__ import annotations
@@ -48,15 +50,15 @@ class Mailer:
 
     async def send(self, message: Message) -> None:
         """Schedule delivery and return at once."""
-        self.send_nowait(message)
-
-    def send_nowait(self, message: Message) -> None:
-        """`send` for synchronous callers such as SQLAlchemy's after-commit event."""
         if self._closed:
             raise RuntimeError("the mailer is closed")
         task = asyncio.get_running_loop().create_task(self._deliver(message), name="trellis-mail")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def deliver(self, message: Message) -> None:
+        """Deliver now, raising on failure: for callers that retry on their own (a task)."""
+        await self.transport.deliver(message)
 
     @property
     def pending(self) -> int:

@@ -9,22 +9,28 @@ from typing import Annotated
 import typer
 
 from core import open_runtime
+from modules.auth.config import AuthConfig
 from modules.auth.prune import Pruned, prune
 
 
 def prune_command(
     older_than_days: Annotated[
-        int,
+        int | None,
         typer.Option(
-            min=0, help="Keep sessions and refresh tokens that ended fewer days ago than this."
+            min=0,
+            help="Keep sessions and refresh tokens that ended fewer days ago than this"
+            " (default: prune_older_than_days, 7).",
         ),
-    ] = 7,
+    ] = None,
 ) -> None:
     """Delete sessions and refresh tokens ended or expired over N days ago, and spent links."""
 
     async def run() -> Pruned:
         async with open_runtime() as runtime, runtime.transaction() as session:
-            return await prune(session=session, older_than=timedelta(days=older_than_days))
+            days = older_than_days
+            if days is None:
+                days = runtime.settings_for(AuthConfig).prune_older_than_days
+            return await prune(session=session, older_than=timedelta(days=days))
 
     pruned = asyncio.run(run())
     typer.echo(f"Removed {pruned.sessions} session(s)")

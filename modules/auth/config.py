@@ -46,6 +46,8 @@ class AuthConfig(BaseModel, extra="forbid", frozen=True):
     notify_password_change: bool = True
     account_mail_rate_per_address: str = "5/hour"
     account_mail_rate_per_ip: str = "20/hour"
+    # Housekeeping (modules.auth.prune): the daily task's, and `trellis auth prune`'s default.
+    prune_older_than_days: int = Field(7, ge=0, le=3650)
 
     @field_validator(
         "login_rate_per_account",

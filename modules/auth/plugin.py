@@ -5,14 +5,15 @@ from __future__ import annotations
 from contextlib import AbstractAsyncContextManager
 from functools import partial
 from pathlib import Path
+from types import ModuleType
 from uuid import UUID
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
-from core import ModuleInfo, Mount, PrincipalResolver, Runtime, hookimpl
-from modules.auth import revocations, rights, sessions
+from core import ModuleInfo, Mount, PrincipalResolver, Runtime, Task, hookimpl
+from modules.auth import hookspecs, revocations, rights, sessions
 from modules.auth.account_email import service as account_email
 from modules.auth.account_email.models import ActionToken
 from modules.auth.account_email.router import router as account_email_router
@@ -21,6 +22,7 @@ from modules.auth.config import AuthConfig
 from modules.auth.models import AuthSession, RefreshToken, RevocationCounter
 from modules.auth.resolver import principal_from_token
 from modules.auth.router import TOKEN_URL, router
+from modules.auth.tasks import auth_tasks
 
 MODULE = ModuleInfo(
     name="auth",
@@ -29,13 +31,16 @@ MODULE = ModuleInfo(
     requires=("users",),
     settings=AuthConfig,
 )
-# A change to any of these alters what a session's cached snapshot says.
-SNAPSHOT_FIELDS = frozenset({"is_active", "is_superuser"})
 
 
 @hookimpl
 def module_info() -> ModuleInfo:
     return MODULE
+
+
+@hookimpl
+def register_hookspecs() -> ModuleType:
+    return hookspecs
 
 
 @hookimpl
@@ -54,6 +59,11 @@ def register_routers() -> list[Mount]:
 @hookimpl
 def register_migrations() -> Path:
     return Path(__file__).parent / "migrations"
+
+
+@hookimpl
+def register_tasks() -> list[Task]:
+    return auth_tasks()
 
 
 @hookimpl
@@ -91,11 +101,8 @@ async def user_deleted(runtime: Runtime, session: AsyncSession, user_id: UUID) -
 async def user_updated(
     runtime: Runtime, session: AsyncSession, user_id: UUID, changed: frozenset[str]
 ) -> None:
-    if changed & SNAPSHOT_FIELDS:
-        # Revokes everything when the user is no longer active.
-        await rights.on_user_updated(
-            runtime=runtime, session=session, user_id=user_id, changed=changed
-        )
+    # Any field may be in the snapshot's claims; revokes everything when no longer active.
+    await rights.on_user_updated(runtime=runtime, session=session, user_id=user_id, changed=changed)
 
 
 @hookimpl

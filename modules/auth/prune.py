@@ -1,5 +1,7 @@
 """Housekeeping: delete session, refresh-token and link rows that can no longer do anything.
 
+Run daily by the periodic task `auth.prune` (`modules.auth.tasks`) and by `trellis auth prune`.
+
 A rotated refresh token is kept while it has not expired: presenting it again is how a stolen
 copy is detected and its family revoked. Sessions that ended and refresh tokens that expired
 stay `older_than` longer, as recent history; spent or expired links go at once, as

@@ -1,10 +1,10 @@
 """Bearer token -> Principal, on every authenticated request.
 
 The hot path is a signature check (CPU) and one cache round trip for the denylist, the session
-snapshot (the user and their rights) and the cache's revocation stamp. Only a snapshot miss
-reads the database, and the snapshot it then caches never overwrites a revocation marker
-written meanwhile. A cache whose stamp is behind what this instance knows has lost or rewound
-keys: it is not believed (the database answers) and a repair starts
+snapshot (the user, their rights and the modules' claims) and the cache's revocation stamp.
+Only a snapshot miss reads the database, and the snapshot it then caches never overwrites a
+revocation marker written meanwhile. A cache whose stamp is behind what this instance knows
+has lost or rewound keys: it is not believed (the database answers) and a repair starts
 (`modules.auth.revocations`).
 """
 
@@ -50,7 +50,8 @@ async def principal_from_token(runtime: Runtime, token: str) -> Principal | None
         id=claims.user_id,
         session_id=claims.session_id,
         rights=snapshot.rights,
-        claims=claims.raw,
+        # The modules' claims (absent while being rewritten), never above the token's own.
+        claims={**snapshot.claims, **claims.raw} if snapshot.claims else claims.raw,
     )
 
 

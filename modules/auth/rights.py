@@ -1,11 +1,13 @@
-"""Keeping the rights cached with each session in step with the modules that grant them.
+"""Keeping the rights and claims cached with each session in step with the modules.
 
-A session's snapshot carries its user's rights (`rights_of`, every module's, merged by the
-core), so a request checks a permission without another round trip. When a user's rights
-change (the superuser flag, a role granted, revoked or edited), every live session of theirs
-is rewritten: before the commit with only what the user keeps (rights this transaction may
-add must not show before it lands), after the commit in full, under the counter lock that
-orders it with revocations. A change that only adds skips the first write.
+A session's snapshot carries its user's rights (`rights_of`) and what the modules say about
+them (`principal_claims`), every module's merged by the core, so a request checks a
+permission or shows the caller without another round trip. When either changes (any field of
+the user, a role granted, revoked or edited), every live session of theirs is rewritten:
+before the commit with only the rights the user keeps and no claims (what this transaction
+may add must not show before it lands; readers of claims go to the database meanwhile),
+after the commit in full, under the counter lock that orders it with revocations. A change
+that only adds skips the first write.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ async def refresh_rights(
 async def on_user_updated(
     *, runtime: Runtime, session: AsyncSession, user_id: UUID, changed: frozenset[str]
 ) -> None:
-    """`is_active` or `is_superuser` changed: a superuser holds every right."""
+    """Any field changed: the claims follow; a superuser holds every right."""
     user = await get_user(session=session, user_id=user_id)
     promoted = "is_superuser" in changed and user is not None and user.is_superuser
     await refresh_rights(
@@ -105,9 +107,13 @@ async def _grant(runtime: Runtime, user_ids: list[UUID]) -> None:
             owners = await session_owners(session=session, user_ids=active)
             if not owners:
                 continue
-            rights = await runtime.rights_of(session, active)
+            holders = set(owners.values())
+            rights = await runtime.rights_of(session, holders)
+            claims = await runtime.claims_of(session, holders)
             full = {
-                session_id: Snapshot(user_id=user_id, is_active=True, rights=rights[user_id])
+                session_id: Snapshot(
+                    user_id=user_id, is_active=True, rights=rights[user_id], claims=claims[user_id]
+                )
                 for session_id, user_id in owners.items()
             }
             await snapshots.overwrite(runtime.cache, epoch=counter.epoch, snapshots=full, ttl=ttl)

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from core import Runtime, on_rollback, utcnow
-from modules.auth import snapshots
+from modules.auth import events, snapshots
 from modules.auth.config import AuthConfig
 from modules.auth.models import AuthSession
 from modules.auth.revocations import publish_stamp, stamp_revocation
@@ -39,7 +39,8 @@ async def load_snapshot(*, runtime: Runtime, session: AsyncSession, session_id: 
     if not user.is_active:
         return Snapshot(user_id=user.id, is_active=False)
     rights = await runtime.rights_of(session, [user.id])
-    return Snapshot(user_id=user.id, is_active=True, rights=rights[user.id])
+    claims = await runtime.claims_of(session, [user.id])
+    return Snapshot(user_id=user.id, is_active=True, rights=rights[user.id], claims=claims[user.id])
 
 
 async def active_sessions(*, session: AsyncSession, user_id: UUID) -> Sequence[AuthSession]:
@@ -99,12 +100,17 @@ async def revoke_sessions_of(
 async def _revoke(*, runtime: Runtime, session: AsyncSession, query: Update) -> list[UUID]:
     statement = (
         query.values(revoked_at=utcnow())
-        .returning(col(AuthSession.id))
+        .returning(col(AuthSession.id), col(AuthSession.user_id))
         .execution_options(synchronize_session=False)
     )
-    ids = list((await session.execute(statement)).scalars().all())
-    await lower(runtime=runtime, session=session, written=dict.fromkeys(ids, REVOKED))
-    return ids
+    owners = {session_id: user_id for session_id, user_id in await session.execute(statement)}
+    await lower(runtime=runtime, session=session, written=dict.fromkeys(owners, REVOKED))
+    by_user: dict[UUID, set[UUID]] = {}
+    for session_id, user_id in owners.items():
+        by_user.setdefault(user_id, set()).add(session_id)
+    for user_id, session_ids in sorted(by_user.items()):
+        await events.session_revoked(runtime, session, user_id, frozenset(session_ids))
+    return list(owners)
 
 
 async def lower(

@@ -1,7 +1,8 @@
 """The cache side of sessions: what the resolver reads on every request, in one round trip.
 
-`auth:sess:<epoch>:<sid>` holds a small JSON snapshot of the session's user and the rights the
-modules grant them (`rights_of`), or a revocation marker; `auth:deny:<jti>` marks one
+`auth:sess:<epoch>:<sid>` holds a small JSON snapshot of the session's user, the rights the
+modules grant them (`rights_of`) and what they say about them (`principal_claims`), or a
+revocation marker; `auth:deny:<jti>` marks one
 logged-out access token; `auth:rev` holds the stamp of the last revocation whose markers the
 cache holds (`modules.auth.watermark`). The database stays the truth: a lost cache only costs
 a reload, and a rewound one is detected by its stamp and abandoned (a repair moves snapshots
@@ -14,6 +15,7 @@ import asyncio
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from core import EVERY_RIGHT, Cache
@@ -32,27 +34,32 @@ def deny_key(jti: str) -> str:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A session's user as the resolver needs it; `revoked` marks a dead session."""
+    """A session's user as the resolver needs it; `revoked` marks a dead session.
+
+    `claims` is None while the claims may be changing (written ahead of a commit): whoever
+    would show them reads the database until the full snapshot follows the commit.
+    """
 
     user_id: UUID | None = None
     is_active: bool = False
     rights: frozenset[str] = frozenset()
     revoked: bool = False
+    claims: Mapping[str, object] | None = None
 
     def dump(self) -> str:
         if self.revoked or self.user_id is None:
             return '{"revoked":true}'
-        return json.dumps(
-            {
-                "uid": str(self.user_id),
-                "active": self.is_active,
-                "r": sorted(self.rights),
-                # What the release before rights read; kept for its instances in a rolling
-                # deploy, which would otherwise find a key missing and refuse every token.
-                "su": EVERY_RIGHT in self.rights,
-            },
-            separators=(",", ":"),
-        )
+        data: dict[str, Any] = {
+            "uid": str(self.user_id),
+            "active": self.is_active,
+            "r": sorted(self.rights),
+            # What the release before rights read; kept for its instances in a rolling
+            # deploy, which would otherwise find a key missing and refuse every token.
+            "su": EVERY_RIGHT in self.rights,
+        }
+        if self.claims is not None:
+            data["c"] = self.claims
+        return json.dumps(data, separators=(",", ":"))
 
     @classmethod
     def load(cls, text: str) -> Snapshot:
@@ -65,10 +72,13 @@ class Snapshot:
             rights = data["r"] if "r" in data else ([EVERY_RIGHT] if data["su"] else [])
             if not isinstance(rights, list) or not all(isinstance(r, str) for r in rights):
                 return REVOKED
+            claims = data.get("c")
             return cls(
                 user_id=UUID(data["uid"]),
                 is_active=bool(data["active"]),
                 rights=frozenset(rights),
+                # Unreadable claims are only display data: absent, the database answers.
+                claims=claims if isinstance(claims, dict) else None,
             )
         except (ValueError, TypeError, KeyError, AttributeError):
             return REVOKED

@@ -17,8 +17,9 @@ async def user_rights_changed(
     gained: Collection[str] = (),
     lost: Collection[str] = (),
 ) -> None:
-    """Published only when someone is affected and something may have changed."""
-    if not user_ids or not (gained or lost):
+    """Published only when someone is affected; with nothing gained nor lost, the role names
+    they hold changed (a role without permissions), which `/users/me` shows."""
+    if not user_ids:
         return
     await runtime.publish(
         "user_rights_changed",

@@ -25,12 +25,14 @@ async def user_rights_changed(
     gained: frozenset[str],
     lost: frozenset[str],
 ) -> None:
-    """What these users may do changed: a role was granted, revoked, edited or deleted.
+    """What these users may do or the roles they hold changed: a role granted, revoked, edited.
 
-    `gained` names the permissions any of them may have gained, `lost` those any of them
-    may have lost (a user holding one through another role keeps it). `runtime.rights_of`
-    through `session` answers what each holds now. The auth module rewrites the rights
-    cached with the users' sessions, so their tokens change at the next request.
+    Also published for a role deleted. `gained` names the permissions any of them may have
+    gained, `lost` those any of them may have lost (a user holding one through another role
+    keeps it); both empty, only the names of the roles they hold changed (a role without
+    permissions). `runtime.rights_of` through `session` answers what each holds now. The
+    auth module rewrites the rights and claims cached with the users' sessions, so their
+    tokens change at the next request.
 
     Example::
 

@@ -13,7 +13,7 @@ from core import Runtime, utcnow
 from modules.users import events
 from modules.users.exceptions import LastSuperuser, UserNotFound, WrongPassword
 from modules.users.models import User
-from modules.users.passwords import check_policy, verify_password
+from modules.users.passwords import check_policy, hashing
 from modules.users.service import lock_user, save_unique_email, set_password
 
 
@@ -67,7 +67,9 @@ async def change_password(
 ) -> None:
     """Self-service change: the current password must be right (WrongPassword otherwise)."""
     check_policy(runtime, new_password, field="new_password")  # before spending a bcrypt check
-    if not await verify_password(current_password, user.hashed_password):
+    async with hashing(runtime) as hasher:
+        right = await hasher.verify(current_password, user.hashed_password)
+    if not right:
         raise WrongPassword("The current password is wrong.")
     await set_password(runtime=runtime, session=session, user_id=user.id, new_password=new_password)
 

@@ -16,6 +16,11 @@ class UsersConfig(BaseModel, extra="forbid"):
     password_max_length: int = Field(128, ge=1, le=1024)
     # 4 is for tests only; each step doubles the work of every login.
     bcrypt_rounds: int = Field(12, ge=4, le=16)
+    # Hashes (bcrypt) running at once per worker; unset: one per CPU core the process may use.
+    # More only queue in the kernel's scheduler and slow every request of the worker down.
+    hash_concurrency: int | None = Field(None, ge=1, le=1024)
+    # Seconds a login, registration or password change waits for a hashing slot before 503.
+    hash_wait_seconds: float = Field(1.0, ge=0, le=60)
     list_max_limit: int = Field(100, ge=1, le=1000)
 
     @model_validator(mode="after")

@@ -61,3 +61,13 @@ class PasswordRejected(ProblemError):
         )
         self.field = field
         self.message = message
+
+
+class HashingBusy(ProblemError):
+    """Every password-hashing slot stayed taken through the bounded wait: retry shortly."""
+
+    status = 503
+    title = "Service Unavailable"
+
+    def __init__(self, detail: str = "The server is busy. Please retry shortly.") -> None:
+        super().__init__(detail, headers={"Retry-After": "1"})

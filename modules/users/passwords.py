@@ -1,7 +1,9 @@
-"""Password hashing: bcrypt over an HMAC-SHA256 pre-hash, always off the event loop.
+"""Password hashing: bcrypt over an HMAC-SHA256 pre-hash, off the event loop, in a bounded lane.
 
 bcrypt reads at most 72 bytes (bcrypt 5 raises beyond that), so the password is first reduced to
-base64(HMAC-SHA256(key, password)): 44 ASCII bytes, no NUL, every input byte counts.
+base64(HMAC-SHA256(key, password)): 44 ASCII bytes, no NUL, every input byte counts. At most
+`hash_concurrency` hashes run at once per worker; the next wait `hash_wait_seconds` for a slot,
+then get a fast 503 with `Retry-After`, as requests beyond `MAX_IN_FLIGHT` do.
 """
 
 from __future__ import annotations
@@ -10,20 +12,26 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import os
 import unicodedata
-from functools import lru_cache
+import weakref
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from functools import lru_cache, partial
+from typing import Any, TypeVar
 
 import bcrypt
 
-from core import Runtime
+from core import Gate, Runtime
 from modules.users.config import UsersConfig
-from modules.users.exceptions import PasswordRejected
+from modules.users.exceptions import HashingBusy, PasswordRejected
 from modules.users.schemas import has_unstorable
 
 # A fixed domain-separation key, not a secret. Keying with SECRET_KEY would lock every user out
 # when the key is rotated; a constant still keeps these digests unrelated to the plain SHA-256
 # hashes of leaked password lists, which could otherwise be matched against ours.
 _PREHASH_KEY = b"trellis.modules.users.password.v1"
+T = TypeVar("T")
 
 
 def _prehash(password: str) -> bytes:
@@ -45,23 +53,78 @@ def verify_password_sync(password: str, hashed: str) -> bool:
         return False
 
 
-async def hash_password(password: str, *, rounds: int) -> str:
-    return await asyncio.to_thread(hash_password_sync, password, rounds=rounds)
+class Hasher:
+    """Hashing in a worker thread while holding one of the worker's hashing slots."""
+
+    def __init__(self, rounds: int) -> None:
+        self.rounds = rounds
+        self.pending: asyncio.Future[Any] | None = None
+
+    async def _run(self, function: Callable[[], T]) -> T:
+        # Shielded: a cancelled request cannot stop its thread, so the slot is given back
+        # only when the thread ends (see `hashing`), never while it still takes a core.
+        self.pending = asyncio.ensure_future(asyncio.to_thread(function))
+        result: T = await asyncio.shield(self.pending)
+        return result
+
+    async def hash(self, password: str) -> str:
+        return await self._run(partial(hash_password_sync, password, rounds=self.rounds))
+
+    async def verify(self, password: str, hashed: str) -> bool:
+        return await self._run(partial(verify_password_sync, password, hashed))
+
+    async def verify_dummy(self, password: str) -> None:
+        """Spend one bcrypt check for an unknown email, so timing does not reveal who exists."""
+        rounds = self.rounds
+        await self._run(lambda: verify_password_sync(password, _dummy_hash(rounds)))
 
 
-async def verify_password(password: str, hashed: str) -> bool:
-    return await asyncio.to_thread(verify_password_sync, password, hashed)
+_LANES: dict[int, Gate] = {}
+
+
+def lane_for(runtime: Runtime) -> Gate:
+    """The hashing slots of this runtime (one per app, so per worker), dropped with it."""
+    key = id(runtime)
+    lane = _LANES.get(key)
+    if lane is None:
+        config = runtime.settings_for(UsersConfig)
+        limit = config.hash_concurrency or _cores()
+        lane = _LANES[key] = Gate(limit=limit, max_wait=config.hash_wait_seconds)
+        weakref.finalize(runtime, _LANES.pop, key, None)
+    return lane
+
+
+def _cores() -> int:
+    """The CPU cores this process may run on (a container's share, where the OS says)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@asynccontextmanager
+async def hashing(runtime: Runtime) -> AsyncIterator[Hasher]:
+    """Hold one hashing slot for the block; HashingBusy (503) when none came free in time.
+
+    Beyond the machine's cores more hashes only slow each other and the event loop down,
+    and a login that waits longer than a client does is wasted work.
+    """
+    lane = lane_for(runtime)
+    if not await lane.enter():
+        raise HashingBusy()
+    hasher = Hasher(runtime.settings_for(UsersConfig).bcrypt_rounds)
+    try:
+        yield hasher
+    finally:
+        if hasher.pending is None or hasher.pending.done():
+            lane.leave()
+        else:
+            hasher.pending.add_done_callback(lambda _: lane.leave())
 
 
 @lru_cache(maxsize=16)
 def _dummy_hash(rounds: int) -> str:
     return hash_password_sync("trellis-dummy-password", rounds=rounds)
-
-
-async def verify_dummy(password: str, *, rounds: int) -> None:
-    """Spend one bcrypt check for an unknown email, so timing does not reveal who exists."""
-    dummy = await asyncio.to_thread(_dummy_hash, rounds)
-    await verify_password(password, dummy)
 
 
 def needs_rehash(hashed: str, *, rounds: int) -> bool:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from core import ModuleInfo, Mount, Permission, Runtime, hookimpl
-from modules.users import hookspecs, rights
+from modules.users import claims, hookspecs, rights
 from modules.users.bootstrap import bootstrap_superuser
 from modules.users.cli import build_cli
 from modules.users.config import UsersConfig
@@ -58,6 +58,13 @@ async def rights_of(
     runtime: Runtime, session: AsyncSession, principal_ids: frozenset[UUID]
 ) -> Mapping[UUID, frozenset[str]]:
     return await rights.superuser_rights(session=session, user_ids=principal_ids)
+
+
+@hookimpl
+async def principal_claims(
+    runtime: Runtime, session: AsyncSession, principal_ids: frozenset[UUID]
+) -> Mapping[UUID, Mapping[str, object]]:
+    return await claims.caller_claims(runtime=runtime, session=session, user_ids=principal_ids)
 
 
 @hookimpl

@@ -14,7 +14,6 @@ from sqlmodel import col, select
 
 from core import EVERY_RIGHT, Permission, Principal, Runtime
 from modules.users.models import User
-from modules.users.schemas import UserMe, UserPublic
 
 ADMINISTER = "users:admin"
 PERMISSIONS = [
@@ -41,16 +40,6 @@ async def may_administer(*, runtime: Runtime, session: AsyncSession, user: User)
     """Whether the modules' stored grants (not a token) let `user` administer accounts."""
     rights = (await runtime.rights_of(session, [user.id]))[user.id]
     return Principal(id=user.id, rights=rights).may(ADMINISTER)
-
-
-async def caller_view(
-    *, runtime: Runtime, session: AsyncSession, user: User, principal: Principal
-) -> UserMe:
-    """The caller's account with their roles and the declared permissions they hold."""
-    account = UserPublic.model_validate(user).model_dump()
-    roles = await runtime.roles_of(session, user.id)
-    permissions = [name for name in runtime.permissions if principal.may(name)]
-    return UserMe(**account, roles=roles, permissions=sorted(permissions))
 
 
 # --- public surface (re-exported by modules.users) --------------------------------------------

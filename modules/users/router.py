@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from core import CurrentPrincipal, RuntimeDep, SessionDep
 from modules.users import accounts, service
+from modules.users.claims import caller_view
 from modules.users.dependencies import (
     CurrentAdmin,
     CurrentUser,
@@ -15,7 +16,6 @@ from modules.users.dependencies import (
     UsersConfigDep,
     refuse_superuser_changes,
 )
-from modules.users.rights import caller_view
 from modules.users.schemas import (
     PasswordChange,
     UserCreate,
@@ -58,11 +58,9 @@ async def register(body: UserCreate, runtime: RuntimeDep, session: SessionDep) -
 
 
 @router.get("/me", responses=_AUTH)
-async def read_me(
-    user: CurrentUser, principal: CurrentPrincipal, runtime: RuntimeDep, session: SessionDep
-) -> UserMe:
+async def read_me(principal: CurrentPrincipal, runtime: RuntimeDep) -> UserMe:
     """The caller's own account, with the roles and permissions they hold."""
-    return await caller_view(runtime=runtime, session=session, user=user, principal=principal)
+    return await caller_view(runtime=runtime, principal=principal)
 
 
 @router.patch("/me", responses={**_AUTH, 409: {"description": "Email taken"}})

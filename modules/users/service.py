@@ -14,13 +14,7 @@ from modules.users import events
 from modules.users.config import UsersConfig
 from modules.users.exceptions import EmailTaken, RegistrationClosed, UserNotFound
 from modules.users.models import User
-from modules.users.passwords import (
-    check_policy,
-    hash_password,
-    needs_rehash,
-    verify_dummy,
-    verify_password,
-)
+from modules.users.passwords import check_policy, hashing, needs_rehash
 from modules.users.schemas import UserAccount, UserCreate, has_unstorable, normalise_email
 
 
@@ -77,7 +71,8 @@ async def create_user(
 ) -> User:
     """Create an account after checking the password policy; EmailTaken on a duplicate."""
     check_policy(runtime, password, field="password")
-    hashed = await hash_password(password, rounds=_config(runtime).bcrypt_rounds)
+    async with hashing(runtime) as hasher:
+        hashed = await hasher.hash(password)
     user = User(
         email=normalise_email(email),
         hashed_password=hashed,
@@ -134,24 +129,22 @@ async def authenticate(
     checked, for known and unknown addresses alike: where a caller counts an attempt that
     will be decided (an exception from it propagates, and nothing is checked).
     """
-    rounds = _config(runtime).bcrypt_rounds
     # Looked up in a short read of its own, so no connection (nor, on SQLite, the write lock)
     # is held through the bcrypt check: concurrent logins would otherwise drain the pool.
     async with runtime.read_sessions() as lookup:
         found = await find_by_email(session=lookup, email=email)
-    if before_check is not None:
-        await before_check()
-    if found is None:
-        await verify_dummy(password, rounds=rounds)
-        return None
-    checked = found.hashed_password
-    if not await verify_password(password, checked) or not found.is_active:
-        return None
-    upgraded = (
-        await hash_password(password, rounds=rounds)
-        if needs_rehash(checked, rounds=rounds)
-        else None
-    )
+    # The slot is taken before the attempt is counted: a 503 for a busy server decides nothing.
+    async with hashing(runtime) as hasher:
+        if before_check is not None:
+            await before_check()
+        if found is None:
+            await hasher.verify_dummy(password)
+            return None
+        checked = found.hashed_password
+        if not await hasher.verify(password, checked) or not found.is_active:
+            return None
+        rehash = needs_rehash(checked, rounds=hasher.rounds)
+        upgraded = await hasher.hash(password) if rehash else None
     # The check took a bcrypt's time unlocked: a password change, deactivation or deletion
     # committed meanwhile has revoked the sessions it could see, not the one this login is
     # about to open. Lock the row until the caller commits, and confirm nothing changed.
@@ -174,7 +167,8 @@ async def set_password(
     """
     check_policy(runtime, new_password, field="new_password")
     # Hashed before the row is loaded, so the transaction holds no lock through bcrypt.
-    hashed = await hash_password(new_password, rounds=_config(runtime).bcrypt_rounds)
+    async with hashing(runtime) as hasher:
+        hashed = await hasher.hash(new_password)
     user = await load_user(session=session, user_id=user_id)
     user.hashed_password = hashed
     user.updated_at = utcnow()

@@ -157,6 +157,13 @@ def test_serve_runs_uvicorn_with_the_factory(
     handled_by_the_app = {"access_log": False, "proxy_headers": False}
     shutdown = {"timeout_graceful_shutdown": sqlite.shutdown_timeout}
     overload = {"backlog": 2048, "limit_concurrency": None, "loop": "asyncio"}
+    # Heartbeats find dead peers; no compression, whose buffers every idle socket would hold.
+    sockets = {
+        "ws_ping_interval": 20.0,
+        "ws_ping_timeout": 20.0,
+        "ws_max_size": 64 * 1024,
+        "ws_per_message_deflate": False,
+    }
     assert calls == [
         (
             ("core.app:create_app",),
@@ -167,6 +174,7 @@ def test_serve_runs_uvicorn_with_the_factory(
                 **shutdown,
                 **overload,
                 "log_config": UVICORN_LOG_CONFIG,
+                **sockets,
             },
         ),
     ]
@@ -231,7 +239,7 @@ def test_migrate_status_and_one_module_down_and_up(empty: Settings) -> None:
     assert before.exit_code == 0, before.output
     assert [line.split() for line in before.stdout.splitlines()] == [
         ["module", "current", "head", "behind"],
-        ["core", "-", "core_0001", "yes"],
+        ["core", "-", "core_0002", "yes"],
         ["health", "-", "-", "no"],
         ["alpha", "-", "alpha_0002", "yes"],
         ["beta", "-", "beta_0001", "yes"],

@@ -10,12 +10,10 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from core.host import Host
 from core.mail import Mailer, MailSettings, Message, UnsafeMailSettings, create_mailer
 from core.mail.console import ConsoleTransport
-from core.mail.outbox import send_after_commit
 from core.mail.smtp import SmtpTransport
 from core.mail.templates import render
 from core.settings import Settings
@@ -235,30 +233,14 @@ async def test_close_waits_then_cancels_what_is_stuck(
     await sink.wait_for("ada@example.com")
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.sent: list[Message] = []
+async def test_deliver_sends_at_once_and_raises_without_retrying(sink: SmtpSink) -> None:
+    await smtp_mailer(sink.port).deliver(message())
+    assert len(sink.messages) == 1  # taken before `deliver` returned
 
-    async def deliver(self, message: Message) -> None:
-        self.sent.append(message)
-
-
-async def test_outbox_mails_after_commit_and_never_after_rollback() -> None:
-    engine = create_async_engine("sqlite+aiosqlite:///:memory:")
-    recorder = Recorder()
-    mailer = Mailer(recorder)
-    try:
-        async with AsyncSession(engine) as session:
-            async with session.begin():
-                send_after_commit(session, mailer, message("rolled@example.com"))
-                await session.rollback()
-            async with session.begin():
-                send_after_commit(session, mailer, message("kept@example.com"))
-                assert mailer.pending == 0  # nothing leaves before the commit
-        assert await mailer.drain(1)
-    finally:
-        await engine.dispose()
-    assert [m.to for m in recorder.sent] == ["kept@example.com"]
+    down = smtp_mailer(free_port())
+    with pytest.raises(ConnectionRefusedError):
+        await down.deliver(message())
+    assert down.pending == 0  # the caller retries, not the mailer
 
 
 def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

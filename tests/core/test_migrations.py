@@ -101,10 +101,10 @@ async def test_empty_to_heads_then_each_module_to_base_and_back(empty: Settings)
         assert await move_module(runtime, host, "alpha", to="base", downgrade=True) == ["alpha"]
         assert not FIXTURE_TABLES & table_names(empty)
         assert await pending(runtime, host) == ["alpha", "beta"]
-    assert versions(empty) == {"core_0001"}
+    assert versions(empty) == {"core_0002"}  # the core's own head stays
 
     assert await migrate(empty, modules) == ["alpha", "beta"]
-    assert versions(empty) == {"alpha_0002", "beta_0001"}
+    assert versions(empty) == {"core_0002", "alpha_0002", "beta_0001"}
 
 
 async def test_models_and_migrations_agree_for_every_module(empty: Settings) -> None:
@@ -122,7 +122,7 @@ async def test_enabling_a_module_later_applies_only_its_branch(empty: Settings) 
     assert "fixture_beta_item" not in table_names(empty)  # installed, not enabled: untouched
 
     assert await migrate(empty, ["alpha", "beta"]) == ["beta"]
-    assert versions(empty) == {"alpha_0002", "beta_0001"}
+    assert versions(empty) == {"core_0002", "alpha_0002", "beta_0001"}
 
     # Disabling beta drops nothing, and the remaining modules are not "behind".
     assert await migrate(empty, ["alpha"]) == []

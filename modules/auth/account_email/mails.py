@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from core import Mailer, Message, render
 
-# The link mails' templates are still the core's; the notice's is this package's own.
+# Every mail's templates are in this package's `templates/` folder.
 TEMPLATES = "modules.auth.account_email"
 RESET_PATH = "/reset-password"
 VERIFY_PATH = "/verify-email"

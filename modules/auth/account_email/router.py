@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, status
+from fastapi import APIRouter, status
 
 from core import CurrentPrincipal, RuntimeDep, SessionDep
-from modules.auth.account_email import jobs, service
+from modules.auth.account_email import service
 from modules.auth.account_email.limits import count_mail_request
 from modules.auth.account_email.schemas import (
     Accepted,
@@ -32,11 +32,11 @@ MAYBE_SENT = Accepted(detail="If an account uses this address, a message is on i
     responses=_limited,
 )
 async def forgot_password(
-    body: EmailRequest, client: ClientDep, runtime: RuntimeDep, background: BackgroundTasks
+    body: EmailRequest, client: ClientDep, runtime: RuntimeDep, session: SessionDep
 ) -> Accepted:
     """Mail a reset link if an active account uses this address; the answer never says."""
     await count_mail_request(runtime=runtime, email=body.email, ip=client.ip)
-    background.add_task(jobs.mail_reset_link, runtime, body.email)
+    await service.request_reset_link(runtime=runtime, session=session, email=body.email)
     return MAYBE_SENT
 
 
@@ -71,11 +71,11 @@ async def request_verification(
     responses=_limited,
 )
 async def resend_verification(
-    body: EmailRequest, client: ClientDep, runtime: RuntimeDep, background: BackgroundTasks
+    body: EmailRequest, client: ClientDep, runtime: RuntimeDep, session: SessionDep
 ) -> Accepted:
     """Mail a new confirmation link to an unverified account, for those who cannot sign in."""
     await count_mail_request(runtime=runtime, email=body.email, ip=client.ip)
-    background.add_task(jobs.mail_verification_link, runtime, body.email)
+    await service.resend_verification(runtime=runtime, session=session, email=body.email)
     return MAYBE_SENT
 
 

@@ -1,44 +1,36 @@
-"""The flows: mail a reset or verification link, and act on a followed link. Nothing commits.
+"""The flows: have a reset or verification link mailed, and act on a followed link.
 
-Mail is queued with `send_after_commit`, so a link leaves only once its token is stored.
+Nothing commits, and nothing is mailed from here: a flow enqueues a task of `tasks` in the
+caller's transaction, so a mail leaves only if that commits, and leaves even if the mail
+server is down at that moment.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import Runtime, send_after_commit, utcnow
+from core import Runtime, utcnow
 from modules.auth.account_email import tokens
 from modules.auth.account_email.exceptions import AlreadyVerified, InvalidActionToken
 from modules.auth.account_email.limits import count_mail_request
-from modules.auth.account_email.mails import (
-    password_changed_mail,
-    reset_password_mail,
-    verify_email_mail,
-)
 from modules.auth.account_email.models import Purpose
+from modules.auth.account_email.tasks import CHANGE_NOTICE, RESET_LINK, VERIFICATION_LINK
 from modules.auth.config import AuthConfig
-from modules.users import UserAccount, get_user, get_user_by_email, mark_verified, set_password
+from modules.users import UserAccount, get_user, mark_verified, set_password
 
 
 def _config(runtime: Runtime) -> AuthConfig:
     return runtime.settings_for(AuthConfig)
 
 
-async def send_reset_link(*, runtime: Runtime, session: AsyncSession, email: str) -> None:
-    """Mail a reset link when an active account uses `email`; otherwise do nothing."""
-    user = await get_user_by_email(session=session, email=email)
-    if user is None or not user.is_active:
-        return
-    ttl = timedelta(minutes=_config(runtime).reset_token_minutes)
-    token = await tokens.issue(
-        session=session, user_id=user.id, email=user.email, purpose=Purpose.reset, ttl=ttl
-    )
-    message = reset_password_mail(runtime.mailer, to=user.email, token=token, ttl=ttl)
-    send_after_commit(session, runtime.mailer, message)
+async def request_reset_link(*, runtime: Runtime, session: AsyncSession, email: str) -> None:
+    """Have a reset link mailed if an active account uses `email`.
+
+    The task looks the address up, so this request costs the same whether or not it exists.
+    """
+    await runtime.tasks.enqueue(session, RESET_LINK, email=email)
 
 
 async def reset_password(
@@ -55,13 +47,8 @@ async def reset_password(
 async def send_verification_link(
     *, runtime: Runtime, session: AsyncSession, user: UserAccount
 ) -> None:
-    """Mail `user` a link confirming their current address."""
-    ttl = timedelta(hours=_config(runtime).verify_token_hours)
-    token = await tokens.issue(
-        session=session, user_id=user.id, email=user.email, purpose=Purpose.verify, ttl=ttl
-    )
-    message = verify_email_mail(runtime.mailer, to=user.email, token=token, ttl=ttl)
-    send_after_commit(session, runtime.mailer, message)
+    """Have `user` mailed a link confirming their current address."""
+    await runtime.tasks.enqueue(session, VERIFICATION_LINK, email=user.email, user_id=str(user.id))
 
 
 async def request_verification(
@@ -78,11 +65,11 @@ async def request_verification(
 
 
 async def resend_verification(*, runtime: Runtime, session: AsyncSession, email: str) -> None:
-    """For someone who cannot sign in yet: mail only an active, unverified account."""
-    user = await get_user_by_email(session=session, email=email)
-    if user is None or not user.is_active or user.is_verified:
-        return
-    await send_verification_link(runtime=runtime, session=session, user=user)
+    """For someone who cannot sign in yet: the task mails only an active, unverified account.
+
+    Enqueued whatever the address, as `request_reset_link` is.
+    """
+    await runtime.tasks.enqueue(session, VERIFICATION_LINK, email=email)
 
 
 async def verify_email(*, runtime: Runtime, session: AsyncSession, token: str) -> None:
@@ -103,7 +90,7 @@ async def on_user_created(*, runtime: Runtime, session: AsyncSession, user_id: U
 
 
 async def on_password_changed(*, runtime: Runtime, session: AsyncSession, user_id: UUID) -> None:
-    """Spend outstanding reset links, and tell the owner once the change has committed.
+    """Spend outstanding reset links, and have the owner told once the change has committed.
 
     A reset link mailed before the change must not undo it; the notice (when
     `notify_password_change` is on) lets an owner notice a change they did not make.
@@ -114,8 +101,13 @@ async def on_password_changed(*, runtime: Runtime, session: AsyncSession, user_i
     user = await get_user(session=session, user_id=user_id)
     if user is None:
         return
-    message = password_changed_mail(runtime.mailer, to=user.email, changed_at=utcnow())
-    send_after_commit(session, runtime.mailer, message)
+    await runtime.tasks.enqueue(
+        session,
+        CHANGE_NOTICE,
+        user_id=str(user_id),
+        email=user.email,
+        changed_at=utcnow().isoformat(),
+    )
 
 
 async def _claim(*, session: AsyncSession, token: str, purpose: Purpose) -> UserAccount:

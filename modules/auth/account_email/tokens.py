@@ -20,10 +20,21 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def new_token() -> str:
+    """256 random bits, URL-safe: nothing to guess, nothing to brute-force."""
+    return secrets.token_urlsafe(32)
+
+
 async def issue(
-    *, session: AsyncSession, user_id: UUID, email: str, purpose: Purpose, ttl: timedelta
-) -> str:
-    """A new token for `purpose`, mailed to `email`; the user's spent ones are swept first."""
+    *,
+    session: AsyncSession,
+    token: str,
+    user_id: UUID,
+    email: str,
+    purpose: Purpose,
+    ttl: timedelta,
+) -> None:
+    """Store `token` for `purpose`, mailed to `email`; the user's spent ones are swept first."""
     now = utcnow()
     await session.execute(
         delete(ActionToken).where(
@@ -31,7 +42,6 @@ async def issue(
             or_(col(ActionToken.used_at).is_not(None), col(ActionToken.expires_at) <= now),
         )
     )
-    token = secrets.token_urlsafe(32)
     session.add(
         ActionToken(
             token_hash=hash_token(token),
@@ -43,7 +53,6 @@ async def issue(
         )
     )
     await session.flush()
-    return token
 
 
 async def consume(

@@ -16,7 +16,7 @@ from sqlalchemy import update
 
 from core.db import create_engine
 from core.settings import Environment, Settings
-from core.testing import ClientFactory
+from core.testing import ClientFactory, TrellisClient
 from core.testing.outbox import SmtpSink, bodies
 from core.timestamps import utcnow
 from modules.auth.account_email.models import ActionToken
@@ -34,6 +34,7 @@ from .support import (
     refresh,
     register,
     runtime_of,
+    tasks_settled,
     tokens,
 )
 
@@ -46,7 +47,7 @@ BAD_LINK = "This link is invalid, has expired or was already used."
 
 
 @pytest.fixture
-async def client(make_client: ClientFactory, sink: SmtpSink) -> AsyncIterator[httpx.AsyncClient]:
+async def client(make_client: ClientFactory, sink: SmtpSink) -> AsyncIterator[TrellisClient]:
     async with make_client(MODULES, module_settings()) as client:
         yield client
 
@@ -61,10 +62,17 @@ def link_token(message: EmailMessage, path: str) -> str:
     return token
 
 
-async def reset_token(client: httpx.AsyncClient, sink: SmtpSink, email: str, nth: int = 1) -> str:
+async def mailed(client: TrellisClient, sink: SmtpSink, email: str, nth: int = 1) -> EmailMessage:
+    """The `nth` mail to `email`, once its task is done: a link's token commits just after."""
+    message = await sink.wait_for(email, nth)
+    await tasks_settled(client.runtime)
+    return message
+
+
+async def reset_token(client: TrellisClient, sink: SmtpSink, email: str, nth: int = 1) -> str:
     response = await client.post(FORGOT, json={"email": email})
     assert response.status_code == 202, response.text
-    return link_token(await sink.wait_for(email, nth), "/reset-password")
+    return link_token(await mailed(client, sink, email, nth), "/reset-password")
 
 
 async def reset(
@@ -80,7 +88,7 @@ def assert_bad_link(response: httpx.Response) -> None:
 
 
 async def test_reset_works_once_and_ends_every_session(
-    client: httpx.AsyncClient, sink: SmtpSink
+    client: TrellisClient, sink: SmtpSink
 ) -> None:
     await register(client, "ann@example.com")
     pair = await tokens(client, "ann@example.com")
@@ -88,7 +96,7 @@ async def test_reset_works_once_and_ends_every_session(
     response = await client.post(FORGOT, json={"email": "ANN@example.com"})
     assert response.status_code == 202
     assert response.json() == MAYBE_SENT
-    mail = await sink.wait_for("ann@example.com")
+    mail = await mailed(client, sink, "ann@example.com")
     assert mail["From"] == "Trellis <noreply@trellis.test>"
     assert mail["Subject"] == "Reset your Trellis password"
     token = link_token(mail, "/reset-password")
@@ -103,7 +111,7 @@ async def test_reset_works_once_and_ends_every_session(
 
 
 async def test_expired_used_and_made_up_tokens_get_one_answer(
-    client: httpx.AsyncClient, sink: SmtpSink, settings: Settings
+    client: TrellisClient, sink: SmtpSink, settings: Settings
 ) -> None:
     await register(client, "ann@example.com")
     expired = await reset_token(client, sink, "ann@example.com")
@@ -125,7 +133,7 @@ async def test_expired_used_and_made_up_tokens_get_one_answer(
 
 
 async def test_a_rejected_password_does_not_spend_the_token(
-    client: httpx.AsyncClient, sink: SmtpSink
+    client: TrellisClient, sink: SmtpSink
 ) -> None:
     await register(client, "ann@example.com")
     token = await reset_token(client, sink, "ann@example.com")
@@ -137,7 +145,7 @@ async def test_a_rejected_password_does_not_spend_the_token(
 
 
 async def test_one_token_resets_once_under_concurrency(
-    client: httpx.AsyncClient, sink: SmtpSink
+    client: TrellisClient, sink: SmtpSink
 ) -> None:
     await register(client, "ann@example.com")
     token = await reset_token(client, sink, "ann@example.com")
@@ -148,7 +156,7 @@ async def test_one_token_resets_once_under_concurrency(
 
 
 async def test_unknown_and_inactive_addresses_get_the_same_answer_and_no_mail(
-    with_admin: str, client: httpx.AsyncClient, sink: SmtpSink
+    with_admin: str, client: TrellisClient, sink: SmtpSink
 ) -> None:  # with_admin first: the superuser is created when the app starts
     await register(client, "ann@example.com")
     await deactivate(client, await register(client, "gone@example.com"), admin_email=with_admin)
@@ -160,7 +168,7 @@ async def test_unknown_and_inactive_addresses_get_the_same_answer_and_no_mail(
     for response in (unknown, inactive, known):
         assert response.status_code == 202
         assert response.json() == MAYBE_SENT
-    await sink.wait_for("ann@example.com")  # sent after the other two were fully handled
+    await mailed(client, sink, "ann@example.com")  # and every task done
     assert [m["To"] for m in sink.messages] == ["ann@example.com"]
 
 
@@ -175,7 +183,7 @@ async def test_mail_requests_are_limited_per_address(
             assert int(answers[-1].headers["Retry-After"]) > 0
 
 
-async def test_verification_flips_is_verified(client: httpx.AsyncClient, sink: SmtpSink) -> None:
+async def test_verification_flips_is_verified(client: TrellisClient, sink: SmtpSink) -> None:
     await register(client, "ann@example.com")
     pair = await tokens(client, "ann@example.com")
     headers = bearer(pair["access_token"])
@@ -184,7 +192,7 @@ async def test_verification_flips_is_verified(client: httpx.AsyncClient, sink: S
     assert (await client.post(f"{VERIFY}/request")).status_code == 401
     requested = await client.post(f"{VERIFY}/request", headers=headers)
     assert requested.status_code == 202
-    mail = await sink.wait_for("ann@example.com")
+    mail = await mailed(client, sink, "ann@example.com")
     assert mail["Subject"] == "Confirm your e-mail address for Trellis"
     token = link_token(mail, "/verify-email")
 
@@ -195,12 +203,12 @@ async def test_verification_flips_is_verified(client: httpx.AsyncClient, sink: S
 
 
 async def test_a_link_mailed_to_a_former_address_is_refused(
-    client: httpx.AsyncClient, sink: SmtpSink
+    client: TrellisClient, sink: SmtpSink
 ) -> None:
     await register(client, "ann@example.com")
     headers = bearer((await tokens(client, "ann@example.com"))["access_token"])
     await client.post(f"{VERIFY}/request", headers=headers)
-    token = link_token(await sink.wait_for("ann@example.com"), "/verify-email")
+    token = link_token(await mailed(client, sink, "ann@example.com"), "/verify-email")
 
     moved = await client.patch(ME, json={"email": "ann@elsewhere.example"}, headers=headers)
     assert moved.status_code == 200
@@ -214,7 +222,7 @@ async def test_register_mails_a_link_and_login_waits_for_it(
     strict = module_settings(send_verification_on_register=True, require_verified_login=True)
     async with make_client(MODULES, strict) as client:
         await register(client, "ann@example.com")
-        first = link_token(await sink.wait_for("ann@example.com"), "/verify-email")
+        first = link_token(await mailed(client, sink, "ann@example.com"), "/verify-email")
 
         refused = await login(client, "ann@example.com")
         assert refused.status_code == 403
@@ -224,18 +232,19 @@ async def test_register_mails_a_link_and_login_waits_for_it(
         resent = await client.post(f"{VERIFY}/resend", json={"email": "ann@example.com"})
         assert resent.status_code == 202
         assert resent.json() == MAYBE_SENT
-        second = link_token(await sink.wait_for("ann@example.com", 2), "/verify-email")
+        second = link_token(await mailed(client, sink, "ann@example.com", 2), "/verify-email")
 
         assert (await client.post(VERIFY, json={"token": second})).status_code == 204
         assert (await login(client, "ann@example.com")).status_code == 200
         assert_bad_link(await client.post(VERIFY, json={"token": first}))
         verified = await client.post(f"{VERIFY}/resend", json={"email": "ann@example.com"})
         assert verified.status_code == 202
+        await tasks_settled(client.runtime)
     assert len(sink.to("ann@example.com")) == 2  # nothing more for a verified address
 
 
 async def test_a_password_change_spends_outstanding_reset_links(
-    client: httpx.AsyncClient, sink: SmtpSink
+    client: TrellisClient, sink: SmtpSink
 ) -> None:
     await register(client, "ann@example.com")
     token = await reset_token(client, sink, "ann@example.com")
@@ -263,7 +272,7 @@ async def test_production_without_smtp_logs_no_link(
             await register(client, "ann@example.com")
             response = await client.post(FORGOT, json={"email": "ann@example.com"})
             assert response.status_code == 202
-            assert await runtime_of(app).mailer.drain(5)
+            await tasks_settled(runtime_of(app))
 
     mail_lines = [r.getMessage() for r in caplog.records if r.name == "trellis.mail"]
     assert any("ann@example.com" in line for line in mail_lines), mail_lines

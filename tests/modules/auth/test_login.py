@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from core.testing import Backend, ClientFactory
-from modules.users import service as users_service
+from modules.users.passwords import Hasher
 from tests.support.relay import TcpRelay
 
 from .support import (
@@ -202,15 +202,19 @@ async def test_a_login_racing_a_password_change_opens_no_session(
     await register(client, "ann@example.com")
     headers = bearer((await tokens(client, "ann@example.com"))["access_token"])
     checked, resume = asyncio.Event(), asyncio.Event()
-    verify = users_service.verify_password
+    verify = Hasher.verify
+    calls = 0
 
-    async def verify_then_pause(password: str, hashed: str) -> bool:
-        matched = await verify(password, hashed)
-        checked.set()
-        await resume.wait()
+    async def verify_then_pause(hasher: Hasher, password: str, hashed: str) -> bool:
+        nonlocal calls
+        calls += 1
+        matched = await verify(hasher, password, hashed)
+        if calls == 1:  # the login's check; the password change's own runs through
+            checked.set()
+            await resume.wait()
         return matched
 
-    monkeypatch.setattr(users_service, "verify_password", verify_then_pause)
+    monkeypatch.setattr(Hasher, "verify", verify_then_pause)
     racing = asyncio.create_task(login(client, "ann@example.com"))
     await checked.wait()  # the old password matched; no session yet
     changed = await client.post(

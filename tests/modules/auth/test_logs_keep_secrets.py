@@ -10,16 +10,25 @@ from __future__ import annotations
 
 import logging
 
-import httpx
 import pytest
 
 from core.access_log import ACCESS_LOGGER
 from core.jsonlogs import JsonFormatter
 from core.logs import FORMAT, RequestIdFilter
-from core.testing import TEST_SECRET, ClientFactory
+from core.testing import TEST_SECRET, ClientFactory, TrellisClient
 from core.testing.outbox import SmtpSink, bodies
 
-from .support import FRONTEND, ME, MODULES, PASSWORD, bearer, module_settings, refresh, register
+from .support import (
+    FRONTEND,
+    ME,
+    MODULES,
+    PASSWORD,
+    bearer,
+    module_settings,
+    refresh,
+    register,
+    tasks_settled,
+)
 from .test_account_email import FORGOT, RESET, link_token
 
 CHANGED = "a changed passphrase"
@@ -47,7 +56,7 @@ async def test_no_secret_reaches_the_logs(
             assert secret not in written, f"{name} in a log record of {record.name}"
 
 
-async def realistic_flow(client: httpx.AsyncClient, sink: SmtpSink) -> dict[str, str]:
+async def realistic_flow(client: TrellisClient, sink: SmtpSink) -> dict[str, str]:
     """Run the flow; return every secret it used, by name."""
     await register(client, "ann@example.com")
     login = "/api/v1/auth/token"
@@ -67,6 +76,7 @@ async def realistic_flow(client: httpx.AsyncClient, sink: SmtpSink) -> dict[str,
 
     assert (await client.post(FORGOT, json={"email": "ann@example.com"})).status_code == 202
     await sink.wait_for("ann@example.com", 2)  # the password-changed notice, and the link
+    await tasks_settled(client.runtime)  # the link's token commits with its task
     # Mail is sent in the background: the two may arrive in either order.
     mail = next(m for m in sink.to("ann@example.com") if "/reset-password" in bodies(m)[0])
     token = link_token(mail, "/reset-password")

@@ -49,8 +49,8 @@ class Seeded:
     links: dict[str, str]
 
 
-def trellis(settings: Settings, *args: str) -> Result:
-    options = CliOptions(settings=settings, plugins=plugins(MODULES, module_settings()))
+def trellis(settings: Settings, *args: str, **auth: Any) -> Result:
+    options = CliOptions(settings=settings, plugins=plugins(MODULES, module_settings(**auth)))
     host = Host.load(settings.plugins_file, config=options.plugins)
     return CliRunner().invoke(create_root(host.commands()), ["auth", "prune", *args], obj=options)
 
@@ -186,6 +186,15 @@ def test_older_than_days_zero_deletes_everything_ended(settings: Settings) -> No
         "Removed 0 refresh token(s)",
         "Removed 0 action token(s)",
     ]
+
+
+def test_the_default_age_is_the_configured_one(settings: Settings) -> None:
+    asyncio.run(_seed(settings))
+
+    result = trellis(settings, prune_older_than_days=0)
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "Removed 4 session(s)"
 
 
 def test_a_negative_age_is_a_usage_error(settings: Settings) -> None:

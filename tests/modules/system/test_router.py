@@ -99,7 +99,7 @@ async def test_an_administrator_sees_every_enabled_module_in_start_up_order(
     assert "user_created" in users["publishes"]
     assert users["subscribes"] == []
     assert "user_created" in auth["subscribes"]
-    assert auth["publishes"] == []
+    assert auth["publishes"] == ["session_revoked"]
     assert (users["permissions"], auth["permissions"]) == (["users:admin"], [])
     assert system["permissions"] == ["system:inspect"]
     assert users["migrations"] == {"head": "users_0001", "current": "users_0001", "behind": False}

@@ -20,12 +20,7 @@ from modules.users import (
     set_password,
 )
 from modules.users import service as service_module
-from modules.users.passwords import (
-    hash_password,
-    hash_password_sync,
-    verify_dummy,
-    verify_password_sync,
-)
+from modules.users.passwords import Hasher, hash_password_sync, verify_password_sync
 from modules.users.service import create_user
 
 from .helpers import PASSWORD
@@ -66,7 +61,7 @@ async def test_hashing_does_not_block_the_event_loop() -> None:
 
     task = asyncio.create_task(ticker())
     started = time.perf_counter()
-    await hash_password("some password", rounds=11)
+    await Hasher(rounds=11).hash("some password")
     elapsed = time.perf_counter() - started
     task.cancel()
     # While bcrypt ran (tens of ms or more), the loop kept ticking.
@@ -81,11 +76,13 @@ async def test_authenticate(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -
         )
     dummy_checks: list[str] = []
 
-    async def counting_dummy(password: str, *, rounds: int) -> None:
-        dummy_checks.append(password)
-        await verify_dummy(password, rounds=rounds)
+    verify_dummy = Hasher.verify_dummy
 
-    monkeypatch.setattr(service_module, "verify_dummy", counting_dummy)
+    async def counting_dummy(hasher: Hasher, password: str) -> None:
+        dummy_checks.append(password)
+        await verify_dummy(hasher, password)
+
+    monkeypatch.setattr(Hasher, "verify_dummy", counting_dummy)
     async with runtime.transaction() as session:
         ok = await authenticate(
             runtime=runtime, session=session, email="EVE@example.COM", password=long_a
@@ -123,7 +120,7 @@ async def test_authenticate_upgrades_an_outdated_cost(runtime: Runtime) -> None:
         user = await create_user(
             runtime=runtime, session=session, email="o@example.com", password=PASSWORD
         )
-        user.hashed_password = await hash_password(PASSWORD, rounds=5)
+        user.hashed_password = hash_password_sync(PASSWORD, rounds=5)
     async with runtime.transaction() as session:
         assert await authenticate(
             runtime=runtime, session=session, email="o@example.com", password=PASSWORD
