@@ -85,7 +85,6 @@ def create_app(
     refuse_undeclared_rights(host, runtime.permissions)  # a typo would deny everyone
     app.state.module_reports = describe_modules(host)  # what `ModuleInventory` adds state to
     app.openapi = _openapi_builder(app)  # type: ignore[method-assign]
-    log.info("modules enabled: %s", ", ".join(host.names))
     return app
 
 
@@ -104,6 +103,8 @@ def _lifespan(
                 await stack.enter_async_context(module_lifespan)
             # Last in, first out: tasks stop before the modules and the pools they use.
             await stack.enter_async_context(background_tasks(runtime))
+            # Here, not in create_app: `trellis serve` builds the app once to check it first.
+            log.info("modules enabled: %s", ", ".join(host.names))
             yield
 
     return lifespan
