@@ -8,6 +8,7 @@ The files themselves are linted by .ci/deploy (hadolint, actionlint, kubernetes-
 from __future__ import annotations
 
 import re
+from dataclasses import fields
 from importlib.metadata import version
 from typing import Any
 
@@ -16,6 +17,7 @@ import typer
 
 from core.cli import app as cli
 from core.plugins import read_plugins_file
+from core.tasks.spec import Task
 from core.testing import ClientFactory
 from tests.deploy.files import (
     KUBERNETES,
@@ -31,9 +33,13 @@ from tests.deploy.files import (
 )
 
 IMAGE = "trellis"
-SECRETS = {"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "METRICS_TOKEN"}
+SECRETS = {"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "METRICS_TOKEN", "BROKER_URL"}
 API = ("Deployment", "trellis")
 MIGRATE = ("Job", "trellis-migrate")
+WORKER = ("Deployment", "trellis-worker")
+BEAT = ("Deployment", "trellis-beat")
+WORKLOADS = (API, MIGRATE, WORKER, BEAT)
+SERVERS = (API, WORKER, BEAT)  # long-running, with the image's writable paths
 
 
 def serve_options() -> dict[str, Any]:
@@ -87,15 +93,15 @@ def test_the_image_runs_as_a_numeric_non_root_user() -> None:
     user = final_stage().user.split(":")[0]
     assert user.isdigit(), "runAsNonRoot can only verify a numeric USER"
     assert int(user) != 0
-    assert pod_spec(*API)["securityContext"]["runAsUser"] == int(user)
-    assert pod_spec(*MIGRATE)["securityContext"]["runAsUser"] == int(user)
+    for workload in WORKLOADS:
+        assert pod_spec(*workload)["securityContext"]["runAsUser"] == int(user), workload
 
 
 def test_compose_and_kubernetes_run_the_same_image_at_the_app_version() -> None:
     tag = version("trellis")
-    for service in ("api", "migrate"):
+    for service in ("api", "migrate", "worker"):
         assert default_of(compose()["services"][service]["image"]) == f"{IMAGE}:{tag}"
-    for workload in (API, MIGRATE):
+    for workload in WORKLOADS:
         assert container(*workload)["image"] == IMAGE
     (entry,) = kustomization()["images"]
     assert (entry["name"], entry["newTag"]) == (IMAGE, tag)
@@ -121,6 +127,34 @@ def test_the_api_runs_the_images_command_and_migrations_run_apart() -> None:
     assert container(*MIGRATE)["command"] == ["trellis", "migrate"]
     waits_for = compose()["services"]["api"]["depends_on"]["migrate"]
     assert waits_for["condition"] == "service_completed_successfully"
+
+
+def test_task_workloads_run_commands_the_cli_accepts() -> None:
+    commands = [
+        container(*WORKER)["command"],
+        container(*BEAT)["command"],
+        compose()["services"]["worker"]["command"],
+    ]
+    assert commands == [["trellis", "worker"], ["trellis", "beat"], ["trellis", "worker", "--beat"]]
+    group: Any = typer.main.get_command(cli)
+    for argv in commands:
+        group.commands[argv[1]].make_context(argv[1], argv[2:])
+
+
+def test_task_workloads_serve_no_port_and_run_one_beat() -> None:
+    for workload in (WORKER, BEAT):
+        assert not {"ports", "startupProbe", "livenessProbe", "readinessProbe"} & set(
+            container(*workload)
+        ), workload
+    beat = resources()[BEAT]["spec"]
+    assert beat["replicas"] == 1
+    assert beat["strategy"] == {"type": "Recreate"}, "a rolling update would run two beats"
+
+
+def test_the_worker_outlasts_a_running_task_before_it_is_killed() -> None:
+    """Warm shutdown lets running attempts finish; each is bounded by its task's timeout."""
+    default_timeout = next(field.default for field in fields(Task) if field.name == "timeout")
+    assert pod_spec(*WORKER)["terminationGracePeriodSeconds"] > default_timeout
 
 
 def test_probes_are_liveness_and_readiness() -> None:
@@ -154,7 +188,7 @@ def test_the_configmap_runs_the_repositorys_modules() -> None:
 
 def test_trellis_plugins_points_at_the_mounted_configmap() -> None:
     plugins_file = generated_literals("trellis-config")["TRELLIS_PLUGINS"]
-    for workload in (API, MIGRATE):
+    for workload in WORKLOADS:
         volumes = {v["name"]: v for v in pod_spec(*workload)["volumes"]}
         mounts = {m["mountPath"]: m["name"] for m in container(*workload)["volumeMounts"]}
         directory, _, file = plugins_file.rpartition("/")
@@ -162,13 +196,16 @@ def test_trellis_plugins_points_at_the_mounted_configmap() -> None:
         assert file == "plugins.toml"
 
 
-def test_the_read_only_root_leaves_the_images_writable_paths_mounted() -> None:
+@pytest.mark.parametrize("workload", SERVERS, ids=lambda workload: workload[1])
+def test_the_read_only_root_leaves_the_images_writable_paths_mounted(
+    workload: tuple[str, str],
+) -> None:
     env = final_stage().env
     writable = {env["TRELLIS_VAR_DIR"], env["PROMETHEUS_MULTIPROC_DIR"], "/tmp"}  # noqa: S108
-    api = container(*API)
-    assert api["securityContext"]["readOnlyRootFilesystem"] is True
-    volumes = {v["name"]: v for v in pod_spec(*API)["volumes"]}
-    mounted = {m["mountPath"]: volumes[m["name"]] for m in api["volumeMounts"]}
+    server = container(*workload)
+    assert server["securityContext"]["readOnlyRootFilesystem"] is True
+    volumes = {v["name"]: v for v in pod_spec(*workload)["volumes"]}
+    mounted = {m["mountPath"]: volumes[m["name"]] for m in server["volumeMounts"]}
     for path in writable:
         assert "emptyDir" in mounted[path], f"{path} must be a writable emptyDir"
     tmpfs = set(compose()["x-trellis"]["tmpfs"])
@@ -177,7 +214,14 @@ def test_the_read_only_root_leaves_the_images_writable_paths_mounted() -> None:
 
 
 @pytest.mark.parametrize(
-    ("workload", "needed"), [(API, SECRETS), (MIGRATE, SECRETS - {"REDIS_URL", "METRICS_TOKEN"})]
+    ("workload", "needed"),
+    [
+        (API, SECRETS),
+        (MIGRATE, {"SECRET_KEY", "DATABASE_URL"}),
+        (WORKER, SECRETS - {"METRICS_TOKEN"}),
+        (BEAT, {"SECRET_KEY", "DATABASE_URL", "BROKER_URL"}),
+    ],
+    ids=lambda value: value[1] if isinstance(value, tuple) else None,
 )
 def test_secrets_come_from_the_trellis_secret(workload: tuple[str, str], needed: set[str]) -> None:
     refs = {
@@ -188,6 +232,13 @@ def test_secrets_come_from_the_trellis_secret(workload: tuple[str, str], needed:
     assert set(refs) == needed
     assert all(ref == {"name": "trellis", "key": name} for name, ref in refs.items())
     assert not needed & set(generated_literals("trellis-config")), "a secret in a ConfigMap"
+
+
+@pytest.mark.parametrize("workload", [WORKER, BEAT], ids=lambda workload: workload[1])
+def test_task_workloads_without_metrics_need_no_metrics_token(workload: tuple[str, str]) -> None:
+    """Production refuses METRICS_ENABLED without METRICS_TOKEN; they serve no /metrics."""
+    values = {item["name"]: item.get("value") for item in container(*workload)["env"]}
+    assert values["METRICS_ENABLED"] == "false"
 
 
 def test_the_kustomization_lists_every_manifest() -> None:
