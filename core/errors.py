@@ -25,6 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Match
 
 from core.cache import CacheUnavailable
+from core.websocket_errors import WebSocketErrorMiddleware
 
 __all__ = [
     "PROBLEM_MEDIA_TYPE",
@@ -138,6 +139,8 @@ def install_error_handlers(app: FastAPI) -> None:
     # Starlette runs the `Exception` handler in ServerErrorMiddleware, outside all user
     # middleware, so it sets X-Request-ID itself.
     app.add_exception_handler(Exception, _on_unexpected)
+    # ...which covers HTTP only: a socket route's unhandled error is closed with 1011 here.
+    app.add_middleware(WebSocketErrorMiddleware)
 
 
 async def _on_problem(request: Request, exc: Exception) -> Response:

@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     # uvloop accepts one new connection per loop turn, so under load a burst of connections
     # waits seconds to be accepted (bench/results.md); asyncio's loop accepts them together.
     event_loop: Literal["asyncio", "uvloop", "auto"] = "asyncio"
+    # WebSocket heartbeats (README, Real-time), passed by `trellis serve`: a ping when a socket
+    # was quiet this long, and the wait for its pong before the peer counts as dead.
+    ws_ping_interval: float = Field(20.0, gt=0)
+    ws_ping_timeout: float = Field(20.0, gt=0)
     # Background tasks (README, Background tasks): unset BROKER_URL runs them in-process.
     broker_url: str | None = None
     task_queue: str = Field("trellis", min_length=1)

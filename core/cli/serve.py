@@ -18,8 +18,6 @@ from core.metrics import multiprocess
 from core.metrics.endpoint import serves_metrics
 from core.settings import Settings
 
-WS_PING_INTERVAL = 20.0
-WS_PING_TIMEOUT = 20.0
 WS_MAX_MESSAGE_BYTES = 64 * 1024
 
 
@@ -73,10 +71,11 @@ def serve(
                 limit_concurrency=settings.limit_concurrency,
                 loop=settings.event_loop,
                 log_config=UVICORN_LOG_CONFIG,
-                # WebSockets (README, Real-time): pings find dead peers within 40 s; messages
-                # from clients are small; no compression, which costs memory per idle socket.
-                ws_ping_interval=WS_PING_INTERVAL,
-                ws_ping_timeout=WS_PING_TIMEOUT,
+                # WebSockets (README, Real-time): pings find dead peers (within 40 s by
+                # default); messages from clients are small; no compression, which costs
+                # memory per idle socket.
+                ws_ping_interval=settings.ws_ping_interval,
+                ws_ping_timeout=settings.ws_ping_timeout,
                 ws_max_size=WS_MAX_MESSAGE_BYTES,
                 ws_per_message_deflate=False,
             )

@@ -15,6 +15,7 @@ from uuid import UUID
 from celery import Celery
 
 from core.settings import Settings
+from core.tasks.schedule import CATCH_UP
 from core.tasks.spec import Task
 
 RUN = "trellis.run"
@@ -40,8 +41,15 @@ def celery_app(settings: Settings, *, schedule: dict[str, timedelta] | None = No
             "socket_connect_timeout": CONNECT_TIMEOUT,
             "socket_timeout": CONNECT_TIMEOUT,
         },
+        # Ticks at most CATCH_UP apart, whatever the interval: the tick enqueues the current
+        # slot once, so a slot that began while no beat ran (a restart, a rollout; beat's own
+        # record of last runs may be gone with its pod) is caught up within a minute.
         beat_schedule={
-            name: {"task": TICK, "schedule": every, "args": (name,)}
+            name: {
+                "task": TICK,
+                "schedule": min(every, timedelta(seconds=CATCH_UP)),
+                "args": (name,),
+            }
             for name, every in (schedule or {}).items()
         },
     )

@@ -42,7 +42,7 @@ class Relay:
         self._runtime = runtime
         self._send = send
         self._schedule = schedule
-        self._pruned_at = 0.0
+        self._pruned_at = time.monotonic()  # first prune an interval after start-up, not during it
 
     async def run(self) -> None:
         """Sweep until cancelled; a failed sweep (database down) is logged and retried."""

@@ -7,6 +7,7 @@ second insert of it is a no-op: two beats, or every API instance's lifespan, nev
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid5
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("trellis.tasks")
 NAMESPACE = UUID("6f1c1a52-3b9e-4c1e-9d0e-7f3a2b6c8d41")
+CATCH_UP = 60.0  # seconds: how late a slot that began while nothing ran may be enqueued
 
 
 def periodic(tasks: Iterable[Task]) -> list[Task]:
@@ -45,18 +47,33 @@ async def enqueue_slot(runtime: Runtime, task: Task) -> bool:
 
 
 class Schedule:
-    """The embedded default's schedule, asked on every relay sweep; writes once per slot."""
+    """The embedded default's schedule, asked on every relay sweep; writes once per slot.
+
+    Each slot's run is enqueued as the slot begins, or, if no process was up then (a restart
+    across midnight, a rollout), once a process has been up for `catch_up(task)`: a slot is
+    never skipped, and a start-up never races the first requests for the pool with a daily
+    clean-up. Whichever process asks first wins; the others' inserts are no-ops.
+    """
 
     def __init__(self, runtime: Runtime) -> None:
         self._runtime = runtime
+        self._started = time.monotonic()
         self._seen: dict[str, UUID] = {}
 
     async def tick(self) -> bool:
-        """Enqueue each periodic task's new slot; True when any was added here."""
+        """Enqueue each periodic task's current slot not yet asked for; True if any was added."""
         added = False
+        up_for = time.monotonic() - self._started
         for task in periodic(self._runtime.tasks.registry.values()):
             current = slot_id(task)
-            if self._seen.get(task.name) != current:
-                added = await enqueue_slot(self._runtime, task) or added
-                self._seen[task.name] = current
+            if self._seen.get(task.name) == current or up_for < catch_up(task):
+                continue
+            added = await enqueue_slot(self._runtime, task) or added
+            self._seen[task.name] = current
         return added
+
+
+def catch_up(task: Task) -> float:
+    """Seconds of uptime before a process (or beat) asks for the slot it started in."""
+    assert task.every is not None
+    return min(task.every.total_seconds(), CATCH_UP)

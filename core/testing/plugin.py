@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from core.runtime import Runtime
 from core.settings import Settings
 from core.testing.apps import ClientFactory, TrellisClient, client_for, random_prefix
 from core.testing.databases import (
@@ -37,6 +38,7 @@ from core.testing.databases import (
     truncate_all,
 )
 from core.testing.events import EventRecorder, recorder_for
+from core.testing.tasks import Tasks
 
 
 def _backends() -> list[str]:
@@ -112,7 +114,27 @@ def trellis_recorders() -> list[EventRecorder]:
 
 
 @pytest.fixture
-def make_client(settings: Settings, trellis_recorders: list[EventRecorder]) -> ClientFactory:
+def trellis_runtimes() -> list[Runtime]:
+    """The runtimes of the apps `make_client` is running now, latest last (for `tasks`)."""
+    return []
+
+
+@asynccontextmanager
+async def _tracked(
+    clients: AbstractAsyncContextManager[TrellisClient], runtimes: list[Runtime]
+) -> AsyncIterator[TrellisClient]:
+    async with clients as client:
+        runtimes.append(client.runtime)
+        try:
+            yield client
+        finally:
+            runtimes.remove(client.runtime)
+
+
+@pytest.fixture
+def make_client(
+    settings: Settings, trellis_recorders: list[EventRecorder], trellis_runtimes: list[Runtime]
+) -> ClientFactory:
     """`async with make_client(["users", "notes"], {"notes": {...}}) as client:`.
 
     An app of exactly those modules (and what the test's `events` record), its lifespan
@@ -128,9 +150,10 @@ def make_client(settings: Settings, trellis_recorders: list[EventRecorder]) -> C
     ) -> AbstractAsyncContextManager[TrellisClient]:
         chosen = settings.model_copy(update=dict(settings_override or {}))
         names = [*modules, *(recorder.name for recorder in trellis_recorders)]
-        return client_for(
+        clients = client_for(
             chosen, names, module_settings, extra_plugins=[*extra_plugins, *trellis_recorders]
         )
+        return _tracked(clients, trellis_runtimes)
 
     return factory
 
@@ -148,10 +171,19 @@ def events(trellis_recorders: list[EventRecorder]) -> Callable[[str], EventRecor
 
 
 @pytest.fixture
+def tasks(trellis_runtimes: list[Runtime]) -> Tasks:
+    """The outbox of the app `make_client` runs: `await tasks.settle()` waits (bounded) until
+    every enqueued task is done or dead, `await tasks.rows("notes.digest")` lists one's rows."""
+    return Tasks(trellis_runtimes)
+
+
+@pytest.fixture
 def mail_outbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A real SMTP server on loopback, and the environment pointing apps built later at it.
 
-    Read what arrived with `await mail_outbox.wait_for("ann@example.com")`.
+    Read what arrived with `await mail_outbox.wait_for("ann@example.com")`, which polls (up to
+    `within` seconds) since mail leaves from a task after the request; to check that no mail
+    went out, `await tasks.settle()` first, then read `mail_outbox.messages`.
     """
     from core.testing.outbox import SmtpSink  # aiosmtpd: only for tests that read mail
 

@@ -184,6 +184,16 @@ def test_serve_runs_uvicorn_with_the_factory(
     assert "WEB_CONCURRENCY" not in os.environ
 
 
+def test_serve_takes_the_websocket_heartbeat_from_the_settings(
+    sqlite: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr("core.cli.serve.uvicorn.run", lambda *a, **kw: calls.append(kw))
+    quick = sqlite.model_copy(update={"ws_ping_interval": 5.0, "ws_ping_timeout": 2.5})
+    assert trellis(quick, ["serve"]).exit_code == 0
+    assert [(kw["ws_ping_interval"], kw["ws_ping_timeout"]) for kw in calls] == [(5.0, 2.5)]
+
+
 def test_serve_refuses_a_bad_configuration_in_one_line(
     sqlite: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:

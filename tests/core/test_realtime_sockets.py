@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from types import SimpleNamespace
 from uuid import UUID, uuid4
@@ -35,6 +36,17 @@ async def echo(websocket: WebSocket, principal: SocketPrincipal, runtime: Runtim
     await accept_socket(websocket)
     await websocket.send_json({"id": str(principal.id), "pubsub": type(runtime.pubsub).__name__})
     await websocket.close()
+
+
+@router.websocket("/broken")
+async def broken(websocket: WebSocket, after_accepting: bool = False, outage: bool = False) -> None:
+    """Fails before accepting, or (`?after_accepting=true`) once accepted; with a bug, or with
+    an error the HTTP handlers would answer (`?outage=true`: a 503)."""
+    if after_accepting:
+        await websocket.accept()
+    if outage:
+        raise TimeoutError("a backing service did not answer")
+    raise RuntimeError("a bug with internals in its message")
 
 
 async def resolve(token: str) -> Principal | None:
@@ -82,6 +94,21 @@ async def test_handshakes_count_against_the_api_rate_limit(make_client: ClientFa
             async with connect(client.app, "/api/v1/echo", subprotocols=["trellis", "bearer.good"]):
                 pass
         assert refused.value.status == 429
+
+
+@pytest.mark.parametrize(
+    "query", ["", "?after_accepting=true", "?after_accepting=true&outage=true"]
+)
+async def test_a_socket_route_that_fails_is_closed_with_1011_and_logged(
+    make_client: ClientFactory, caplog: pytest.LogCaptureFixture, query: str
+) -> None:
+    async with make_client(["echo"], extra_plugins=[Echo()]) as client:
+        with caplog.at_level(logging.ERROR, logger="trellis.errors"):
+            async with connect(client.app, f"/api/v1/broken{query}") as ws:
+                assert await ws.closed() == 1011  # internal error; the message stays here
+    [record] = [r for r in caplog.records if r.name == "trellis.errors"]
+    assert record.exc_info is not None
+    assert re.search(r"WEBSOCKET '/api/v1/broken' request_id=[0-9a-f]{32}$", record.getMessage())
 
 
 def test_seconds_left_reads_the_exp_claim() -> None:

@@ -22,7 +22,7 @@ from core.host import DuplicateContribution, Host
 from core.plugins import ConfigError
 from core.settings import Settings
 from core.tasks.table import task_table
-from core.testing import ClientFactory, TrellisClient, plugins
+from core.testing import ClientFactory, Tasks, TrellisClient, plugins
 from core.testing.schema import differences
 from tests.support.packages import Site, site_packages
 from tests.support.task_module import JOBS_PLUGIN
@@ -96,6 +96,21 @@ async def test_a_rolled_back_request_enqueues_nothing(jobs: TrellisClient, trace
 
     await eventually(lambda: lines(traces / "note.log") == ["kept"])
     assert [row.id for row in await rows(jobs, "jobs.note")] == [UUID(kept.json()["id"])]
+
+
+async def test_the_test_kit_waits_until_enqueued_tasks_are_done_or_dead(
+    jobs: TrellisClient, traces: Path, tasks: Tasks
+) -> None:
+    """What a module's own tests use: `tasks.settle()` and `tasks.rows(name)`."""
+    await jobs.post("/api/v1/jobs/notes", params={"text": "hello"})
+    await jobs.post("/api/v1/jobs/flaky")
+    await tasks.settle()
+
+    assert lines(traces / "note.log") == ["hello"]  # run by the time it returned
+    [note] = await tasks.rows("jobs.note")
+    assert (note.status, note.attempts, note.arguments) == ("done", 1, {"text": "hello"})
+    [flaky] = await tasks.rows("jobs.flaky")
+    assert (flaky.status, flaky.attempts, flaky.last_error) == ("dead", 3, "RuntimeError: not yet")
 
 
 async def test_a_failing_task_retries_then_waits_as_a_dead_letter_until_retried(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import time
@@ -16,12 +15,10 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from fastapi import FastAPI
-from sqlalchemy import func, select
 
 from core.app import create_app
 from core.runtime import Runtime
 from core.settings import Settings
-from core.tasks.table import Status, task_table
 from core.testing import TEST_SECRET, plugins, running
 
 MODULES = ["users", "auth"]
@@ -168,30 +165,3 @@ def _write_pair(folder: Path, name: str, key: Any) -> tuple[Path, Path]:
         )
     )
     return private, public
-
-
-async def tasks_settled(runtime: Runtime, within: float = 10.0) -> None:
-    """Wait until every enqueued task is done or dead: mail goes out after the commit, and a
-    link's token is stored in the transaction that marks its task done."""
-    unsettled = (
-        select(func.count())
-        .select_from(task_table)
-        .where(task_table.c.status.not_in((Status.done, Status.dead)))
-    )
-    deadline = time.monotonic() + within
-    while True:
-        async with runtime.engine.connect() as connection:
-            if not await connection.scalar(unsettled):
-                return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"tasks still running after {within}s")
-        await asyncio.sleep(0.02)
-
-
-async def task_rows(runtime: Runtime, name: str) -> list[Any]:
-    """The outbox rows of task `name`, oldest first."""
-    async with runtime.engine.connect() as connection:
-        result = await connection.execute(
-            select(task_table).where(task_table.c.name == name).order_by(task_table.c.created_at)
-        )
-        return list(result)

@@ -16,7 +16,7 @@ from sqlalchemy import update
 
 from core.db import create_engine
 from core.settings import Environment, Settings
-from core.testing import ClientFactory, TrellisClient
+from core.testing import ClientFactory, TrellisClient, tasks_settled
 from core.testing.outbox import SmtpSink, bodies
 from core.timestamps import utcnow
 from modules.auth.account_email.models import ActionToken
@@ -34,7 +34,6 @@ from .support import (
     refresh,
     register,
     runtime_of,
-    tasks_settled,
     tokens,
 )
 

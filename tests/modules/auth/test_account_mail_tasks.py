@@ -4,11 +4,8 @@ embedded default) and on a Celery worker; the task re-checks the account; the da
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
-import subprocess
-import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -18,12 +15,12 @@ from sqlalchemy import func, select
 
 from core.settings import Settings
 from core.tasks.table import Status
-from core.testing import TEST_SECRET, ClientFactory, TrellisClient
+from core.testing import ClientFactory, Tasks, TrellisClient, task_rows, tasks_settled
 from core.testing.outbox import SmtpSink, free_port
 from modules.auth.account_email.tasks import RESET_LINK, VERIFICATION_LINK
 from modules.auth.models import AuthSession
-from tests.support.processes import stop
 from tests.support.redis_server import PrivateRedis
+from tests.support.worker import trellis_worker
 
 from .support import (
     FRONTEND,
@@ -32,8 +29,6 @@ from .support import (
     bearer,
     module_settings,
     register,
-    task_rows,
-    tasks_settled,
     tokens,
 )
 from .test_account_email import FORGOT, NEW_PASSWORD, RESET, link_token
@@ -41,6 +36,7 @@ from .test_account_email import FORGOT, NEW_PASSWORD, RESET, link_token
 EMAIL = "ann@example.com"
 # Ten retries within about four seconds, each taken up by the next sweep of the outbox.
 FAST_RETRIES = {"task_backoff_scale": 0.01, "task_poll_interval": 0.1}
+WORKER_PLUGINS = 'enabled = ["users", "auth"]\n\n[modules.users]\nbcrypt_rounds = 4\n'
 
 
 def mail_environment(port: int) -> dict[str, str]:
@@ -112,30 +108,6 @@ async def test_a_reset_asked_for_while_the_mail_server_is_down_arrives_once_it_i
         await reset_through_an_outage(client, smtp_port)
 
 
-@contextmanager
-def auth_worker(tmp_path: Path, env: Mapping[str, str]) -> Iterator[Path]:
-    """`trellis worker` for users + auth; yields its log. Stopped (warm shutdown) on exit."""
-    plugins_file = tmp_path / "worker-plugins.toml"
-    plugins_file.write_text('enabled = ["users", "auth"]\n\n[modules.users]\nbcrypt_rounds = 4\n')
-    environment = {key: os.environ[key] for key in ("PATH", "HOME") if key in os.environ}
-    environment.update(
-        TRELLIS_PLUGINS=str(plugins_file),
-        TRELLIS_VAR_DIR=str(tmp_path / "worker-var"),
-        SECRET_KEY=TEST_SECRET,
-        **env,
-    )
-    log = tmp_path / "worker.log"
-    command = [sys.executable, "-m", "core.cli", "worker", "--concurrency", "2"]
-    with log.open("wb") as output:
-        process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
-            command, cwd=tmp_path, env=environment, stdout=output, stderr=subprocess.STDOUT
-        )
-    try:
-        yield log
-    finally:
-        stop(process)
-
-
 async def ran_on_the_worker(log: Path, name: str) -> None:
     """The worker logged the task's successful attempt (the API only relays with a broker)."""
     for _ in range(250):
@@ -164,13 +136,13 @@ async def test_the_same_on_a_celery_worker(
     }
     override = {**queue, **FAST_RETRIES}
     try:
-        with auth_worker(tmp_path, env) as log:
+        with trellis_worker(tmp_path, env, plugins_toml=WORKER_PLUGINS) as worker:
             async with make_client(MODULES, module_settings(), settings_override=override) as api:
                 try:
                     await reset_through_an_outage(api, smtp_port)
-                    await ran_on_the_worker(log, RESET_LINK)
+                    await ran_on_the_worker(worker.log, RESET_LINK)
                 except AssertionError:
-                    print(log.read_text()[-3000:])  # shown with the failure
+                    print(worker.output()[-3000:])  # shown with the failure
                     raise
     finally:
         broker.stop()
@@ -203,7 +175,9 @@ async def mail_to_a_moved_account(client: TrellisClient, sink: SmtpSink) -> None
     assert [m["To"] for m in sink.messages] == ["ann@elsewhere.example"]
 
 
-async def test_the_daily_prune_runs_with_the_configured_age(make_client: ClientFactory) -> None:
+async def test_the_daily_prune_runs_with_the_configured_age(
+    make_client: ClientFactory, tasks: Tasks
+) -> None:
     async with make_client(MODULES, module_settings(prune_older_than_days=0)) as client:
         runtime = client.runtime
         assert runtime.tasks.registry["auth.prune"].every == timedelta(days=1)
@@ -211,12 +185,12 @@ async def test_the_daily_prune_runs_with_the_configured_age(make_client: ClientF
         headers = bearer((await tokens(client, EMAIL))["access_token"])
         assert (await client.post("/api/v1/auth/logout", headers=headers)).status_code == 204
 
-        async with runtime.transaction() as session:
-            await runtime.tasks.enqueue(session, "auth.prune")
-        await tasks_settled(runtime)
+        async with runtime.transaction() as session:  # as the schedule does at midnight UTC
+            task_id = await runtime.tasks.enqueue(session, "auth.prune")
+        await tasks.settle()
 
-        statuses = [row.status for row in await task_rows(runtime, "auth.prune")]
-        assert statuses == [Status.done, Status.done]  # today's scheduled run, and this one
+        [run] = [row for row in await tasks.rows("auth.prune") if row.id == task_id]
+        assert run.status == Status.done
         async with runtime.engine.connect() as connection:
             left = await connection.scalar(select(func.count()).select_from(AuthSession))
         assert left == 0  # ended a moment ago: older than 0 days

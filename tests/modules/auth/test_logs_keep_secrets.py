@@ -15,7 +15,7 @@ import pytest
 from core.access_log import ACCESS_LOGGER
 from core.jsonlogs import JsonFormatter
 from core.logs import FORMAT, RequestIdFilter
-from core.testing import TEST_SECRET, ClientFactory, TrellisClient
+from core.testing import TEST_SECRET, ClientFactory, TrellisClient, tasks_settled
 from core.testing.outbox import SmtpSink, bodies
 
 from .support import (
@@ -27,7 +27,6 @@ from .support import (
     module_settings,
     refresh,
     register,
-    tasks_settled,
 )
 from .test_account_email import FORGOT, RESET, link_token
 

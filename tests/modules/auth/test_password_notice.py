@@ -13,6 +13,7 @@ from core import ModuleInfo, hookimpl
 from core.errors import ProblemError
 from core.runtime import Runtime
 from core.settings import Settings
+from core.testing import task_rows, tasks_settled
 from core.testing.outbox import SmtpSink, bodies
 from modules.auth.account_email.tasks import CHANGE_NOTICE
 
@@ -25,8 +26,6 @@ from .support import (
     login,
     register,
     runtime_of,
-    task_rows,
-    tasks_settled,
     tokens,
 )
 
