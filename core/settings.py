@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] | None = None  # unset: JSON in production
     metrics_enabled: bool | None = None  # unset: on in development, off in production
     metrics_token: SecretStr | None = None
+    worker_metrics_port: int = Field(9100, ge=1, le=65535)  # `trellis worker`'s own /metrics
     trusted_proxies: TrustedProxies = Field(default_factory=list)
     shutdown_timeout: int = Field(30, gt=0)
     shutdown_drain: float = Field(0.0, ge=0)

@@ -6,6 +6,7 @@ Both load `plugins.toml` and the settings exactly as `trellis serve` does.
 from __future__ import annotations
 
 import asyncio
+from contextlib import ExitStack
 from typing import Annotated
 
 import typer
@@ -23,9 +24,13 @@ NO_BROKER = (
 def worker(
     beat: Annotated[bool, typer.Option("--beat", help="Also run the periodic schedule.")] = False,
     concurrency: Annotated[int, typer.Option(min=1, help="Tasks run at once.")] = 4,
+    metrics_host: Annotated[
+        str, typer.Option(help="Interface for /metrics on WORKER_METRICS_PORT.")
+    ] = "127.0.0.1",
 ) -> None:
     """Run the enabled modules' background tasks from TASK_QUEUE until stopped (SIGTERM)."""
-    from core.tasks.worker import LoopThread, run_worker  # Celery: only for these commands
+    # Celery: only for these commands
+    from core.tasks.worker import LoopThread, run_worker, worker_metrics
 
     settings = _broker_settings()
     host = load_host(settings)
@@ -41,7 +46,13 @@ def worker(
                 raise SchemaBehind(
                     f"the database schema is behind for: {', '.join(behind)}; run `trellis migrate`"
                 )
-            run_worker(runtime, loop, beat=beat, concurrency=concurrency)
+            with ExitStack() as metrics:
+                try:
+                    metrics.enter_context(worker_metrics(runtime, metrics_host))
+                except OSError as error:
+                    port = settings.worker_metrics_port
+                    fail(f"cannot serve metrics on {metrics_host}:{port}: {error.strerror}")
+                run_worker(runtime, loop, beat=beat, concurrency=concurrency)
         finally:
             loop.call(runtime.close())
 

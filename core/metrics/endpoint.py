@@ -12,9 +12,10 @@ from core.deps import NotAuthenticated
 from core.metrics.multiprocess import registry
 from core.settings import Settings
 
-__all__ = ["METRICS_PATH", "metrics_router", "serves_metrics"]
+__all__ = ["METRICS_PATH", "SCRAPE_REFUSED", "bearer_matches", "metrics_router", "serves_metrics"]
 
 METRICS_PATH = "/metrics"
+SCRAPE_REFUSED = "/metrics needs the METRICS_TOKEN as a bearer token."
 
 
 def serves_metrics(settings: Settings) -> bool:
@@ -32,11 +33,9 @@ def metrics_router(token: SecretStr | None) -> APIRouter:
     # A plain `def`: FastAPI runs it in a worker thread, as reading workers' files may block.
     @router.get(METRICS_PATH, include_in_schema=False)
     def scrape(request: Request) -> Response:
-        if expected is not None and not _bearer_matches(request, expected):
-            raise NotAuthenticated(
-                "/metrics needs the METRICS_TOKEN as a bearer token.",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+        authorization = request.headers.get("authorization", "")
+        if expected is not None and not bearer_matches(authorization, expected):
+            raise NotAuthenticated(SCRAPE_REFUSED, headers={"WWW-Authenticate": "Bearer"})
         # Prometheus' text format, or OpenMetrics when the scraper asks for it.
         encode, media_type = choose_encoder(request.headers.get("accept", ""))
         return Response(encode(registry()), media_type=media_type)
@@ -44,6 +43,7 @@ def metrics_router(token: SecretStr | None) -> APIRouter:
     return router
 
 
-def _bearer_matches(request: Request, expected: bytes) -> bool:
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+def bearer_matches(authorization: str, expected: bytes) -> bool:
+    """An `Authorization: Bearer <token>` header carrying `expected`, compared in constant time."""
+    scheme, _, given = authorization.partition(" ")
     return scheme.lower() == "bearer" and secrets.compare_digest(given.strip().encode(), expected)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from uuid import UUID
 
-from celery import Celery
+from celery import Celery  # type: ignore[import-untyped]
 
 from core.settings import Settings
 from core.tasks.schedule import CATCH_UP

@@ -8,15 +8,20 @@ and the worker's relay live, and waits for it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Coroutine, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
-from celery import Celery
-from celery.beat import EmbeddedService
+from celery import Celery  # type: ignore[import-untyped]
+from celery.beat import EmbeddedService  # type: ignore[import-untyped]
 
+from core.metrics.endpoint import METRICS_PATH, serves_metrics
+from core.metrics.multiprocess import forget_this_process
+from core.metrics.pool import watch_pool
+from core.metrics.standalone import metrics_server
 from core.tasks.broker import RUN, TICK, Publisher, celery_app, schedule_of
 from core.tasks.execute import execute
 from core.tasks.schedule import enqueue_slot
@@ -25,6 +30,7 @@ from core.tasks.service import relaying
 if TYPE_CHECKING:
     from core.runtime import Runtime
 
+log = logging.getLogger("trellis.tasks")
 T = TypeVar("T")
 BEAT_FILE = "celerybeat-schedule"  # under TRELLIS_VAR_DIR: when each periodic task last ticked
 
@@ -78,6 +84,25 @@ def worker_relay(runtime: Runtime, loop: LoopThread) -> Iterator[None]:
     finally:
         loop.call(stack.aclose())
         publisher.close()
+
+
+@contextmanager
+def worker_metrics(runtime: Runtime, host: str) -> Iterator[None]:
+    """Serve this worker's metrics on WORKER_METRICS_PORT while it runs, when metrics are on.
+
+    Raises OSError when the port is taken.
+    """
+    settings = runtime.settings
+    if not serves_metrics(settings):
+        yield
+        return
+    watch_pool(runtime.engine)
+    try:
+        with metrics_server(host, settings.worker_metrics_port, settings.metrics_token) as bound:
+            log.info("metrics on http://%s:%d%s", *bound, METRICS_PATH)
+            yield
+    finally:
+        forget_this_process()  # its pool gauges no longer count
 
 
 def run_worker(runtime: Runtime, loop: LoopThread, *, beat: bool, concurrency: int) -> None:

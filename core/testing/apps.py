@@ -1,4 +1,5 @@
-"""Apps of chosen modules on either backend, and an HTTP client talking to them in-process."""
+"""Apps of chosen modules on either backend, and a client talking HTTP and WebSocket to them
+in-process."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from core.app import create_app
 from core.plugins import PluginsConfig
 from core.runtime import Runtime
 from core.settings import Settings
+from core.testing.sockets import Socket, connect
 
 
 class TrellisClient(httpx.AsyncClient):
@@ -30,6 +32,17 @@ class TrellisClient(httpx.AsyncClient):
     def runtime(self) -> Runtime:
         runtime: Runtime = self.app.state.runtime
         return runtime
+
+    def websocket(
+        self, url: str, *, token: str | None = None, subprotocols: Sequence[str] = ()
+    ) -> AbstractAsyncContextManager[Socket]:
+        """`async with client.websocket(url, token=...) as socket:` on the same app, in-process.
+
+        `token` is offered the way a browser does (subprotocols `trellis`, `bearer.<token>`);
+        a refused handshake raises `Refused` (its status and problem+json), a close `Closed`.
+        """
+        offered = ("trellis", f"bearer.{token}") if token is not None else tuple(subprotocols)
+        return connect(self.app, url, subprotocols=offered)
 
 
 # `async with make_client(["users", "notes"], {"notes": {...}}) as client:`

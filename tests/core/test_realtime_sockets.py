@@ -24,7 +24,7 @@ from core import (
 )
 from core.realtime.logfilter import WebSocketPathFilter
 from core.testing import ClientFactory
-from tests.support.asgi_sockets import Refused, connect
+from core.testing.sockets import Refused, connect
 
 KNOWN = uuid4()
 router = APIRouter(tags=["echo"])

@@ -17,6 +17,7 @@ import typer
 
 from core.cli import app as cli
 from core.plugins import read_plugins_file
+from core.settings import Settings
 from core.tasks.spec import Task
 from core.testing import ClientFactory
 from tests.deploy.files import (
@@ -135,17 +136,22 @@ def test_task_workloads_run_commands_the_cli_accepts() -> None:
         container(*BEAT)["command"],
         compose()["services"]["worker"]["command"],
     ]
-    assert commands == [["trellis", "worker"], ["trellis", "beat"], ["trellis", "worker", "--beat"]]
+    assert commands == [
+        ["trellis", "worker", "--metrics-host", "0.0.0.0"],  # noqa: S104
+        ["trellis", "beat"],
+        ["trellis", "worker", "--beat"],
+    ]
     group: Any = typer.main.get_command(cli)
     for argv in commands:
         group.commands[argv[1]].make_context(argv[1], argv[2:])
 
 
-def test_task_workloads_serve_no_port_and_run_one_beat() -> None:
+def test_task_workloads_have_no_probe_and_run_one_beat() -> None:
     for workload in (WORKER, BEAT):
-        assert not {"ports", "startupProbe", "livenessProbe", "readinessProbe"} & set(
+        assert not {"startupProbe", "livenessProbe", "readinessProbe"} & set(
             container(*workload)
         ), workload
+    assert "ports" not in container(*BEAT)
     beat = resources()[BEAT]["spec"]
     assert beat["replicas"] == 1
     assert beat["strategy"] == {"type": "Recreate"}, "a rolling update would run two beats"
@@ -218,7 +224,7 @@ def test_the_read_only_root_leaves_the_images_writable_paths_mounted(
     [
         (API, SECRETS),
         (MIGRATE, {"SECRET_KEY", "DATABASE_URL"}),
-        (WORKER, SECRETS - {"METRICS_TOKEN"}),
+        (WORKER, SECRETS),
         (BEAT, {"SECRET_KEY", "DATABASE_URL", "BROKER_URL"}),
     ],
     ids=lambda value: value[1] if isinstance(value, tuple) else None,
@@ -234,11 +240,24 @@ def test_secrets_come_from_the_trellis_secret(workload: tuple[str, str], needed:
     assert not needed & set(generated_literals("trellis-config")), "a secret in a ConfigMap"
 
 
-@pytest.mark.parametrize("workload", [WORKER, BEAT], ids=lambda workload: workload[1])
-def test_task_workloads_without_metrics_need_no_metrics_token(workload: tuple[str, str]) -> None:
-    """Production refuses METRICS_ENABLED without METRICS_TOKEN; they serve no /metrics."""
-    values = {item["name"]: item.get("value") for item in container(*workload)["env"]}
+def test_beat_without_metrics_needs_no_metrics_token() -> None:
+    """Production refuses METRICS_ENABLED without METRICS_TOKEN; beat serves no /metrics."""
+    values = {item["name"]: item.get("value") for item in container(*BEAT)["env"]}
     assert values["METRICS_ENABLED"] == "false"
+
+
+def test_the_worker_serves_metrics_on_its_port_on_every_interface() -> None:
+    """The ConfigMap's METRICS_ENABLED reaches it unchanged; its METRICS_TOKEN is the API's."""
+    worker = container(*WORKER)
+    assert "METRICS_ENABLED" not in {item["name"] for item in worker["env"]}
+    assert generated_literals("trellis-config")["METRICS_ENABLED"] == "true"
+    (port,) = worker["ports"]
+    assert port["name"] == "metrics"
+    assert port["containerPort"] == Settings.model_fields["worker_metrics_port"].default
+    argv = worker["command"]
+    group: Any = typer.main.get_command(cli)
+    options = group.commands["worker"].make_context("worker", argv[2:]).params
+    assert options["metrics_host"] == "0.0.0.0"  # noqa: S104 (in a container, that is the point)
 
 
 def test_the_kustomization_lists_every_manifest() -> None:

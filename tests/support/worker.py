@@ -56,6 +56,7 @@ def trellis_worker(
         TRELLIS_VAR_DIR=str(tmp_path / f"{name}-var"),
         SECRET_KEY=TEST_SECRET,
         LOG_LEVEL="INFO",
+        METRICS_ENABLED="false",  # else every worker would take WORKER_METRICS_PORT (9100)
     )
     environment.update(env)
     log = tmp_path / f"{name}.log"

@@ -10,9 +10,9 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
-from core import ModuleInfo, Mount, Permission, Runtime, hookimpl
+from core import ModuleInfo, Mount, Permission, Runtime, Task, hookimpl
 
-from trellis_notes import hookspecs, service
+from trellis_notes import hookspecs, service, tasks
 from trellis_notes.config import NotesConfig
 from trellis_notes.dependencies import MODERATE
 from trellis_notes.models import Note
@@ -51,6 +51,11 @@ def register_routers() -> list[Mount]:
 @hookimpl
 def register_migrations() -> Path:
     return Path(__file__).parent / "migrations"
+
+
+@hookimpl
+def register_tasks() -> list[Task]:
+    return tasks.TASKS
 
 
 @hookimpl

@@ -1,16 +1,17 @@
-"""The caller's notes under /api/v1/notes, and counts for moderators."""
+"""The caller's notes under /api/v1/notes, their live events, and counts for moderators."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, WebSocket
 
-from core import CurrentPrincipal, RuntimeDep, SessionDep
+from core import CurrentPrincipal, RuntimeDep, SessionDep, SocketPrincipal
 
 from trellis_notes import service
 from trellis_notes.dependencies import Moderator, NotesConfigDep, OwnedNote
 from trellis_notes.schemas import NoteCreate, NotePublic, NotesPublic, NoteStats, NoteUpdate
+from trellis_notes.sockets import serve_live
 
 router = APIRouter(prefix="/notes", tags=["notes"])
 
@@ -50,6 +51,17 @@ async def create_note(
         runtime=runtime, session=session, owner_id=caller.id, data=body
     )
     return NotePublic.model_validate(note)
+
+
+@router.websocket("/live")
+async def live(websocket: WebSocket, principal: SocketPrincipal, runtime: RuntimeDep) -> None:
+    """The caller's note events, one JSON object each: `note.created` (`id`, `title`).
+
+    Connect with `new WebSocket(url, ["trellis", "bearer." + accessToken])`. The server
+    closes with 4002 when the access token expires and 4003 when messages are not read fast
+    enough: reconnect (with a fresh token).
+    """
+    await serve_live(websocket, runtime=runtime, principal=principal)
 
 
 # Before /{note_id}, which would otherwise take "stats" for an id.

@@ -18,6 +18,7 @@ from trellis_notes.config import NotesConfig
 from trellis_notes.exceptions import NoteNotFound, TooManyNotes
 from trellis_notes.models import Note
 from trellis_notes.schemas import NoteCreate, NoteStats
+from trellis_notes.tasks import ANNOUNCE
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,8 @@ async def create_note(
     session.add(note)
     await session.flush()  # subscribers of note_created find the row
     await events.note_created(runtime, session, note.id, owner_id)
+    # Runs once this transaction commits: a rolled-back note is never announced.
+    await runtime.tasks.enqueue(session, ANNOUNCE, note_id=str(note.id))
     return note
 
 

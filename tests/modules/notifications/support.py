@@ -10,10 +10,10 @@ import jwt
 
 from core import utcnow
 from core.testing import TrellisClient
+from core.testing.sockets import Socket, connect
 from modules.auth.config import AuthConfig
 from modules.auth.keys import keys_for
 from modules.auth.tokens import issue_access_token
-from tests.support.asgi_sockets import Socket, connect
 
 URL = "/api/v1/notifications"
 

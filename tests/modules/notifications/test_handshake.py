@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from core.testing import TrellisClient
+from core.testing.sockets import Refused, connect
 from modules.auth.testing import Account
-from tests.support.asgi_sockets import Refused, connect
 
 from .support import URL, offered, open_socket, token_expiring_in
 

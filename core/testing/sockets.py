@@ -1,7 +1,8 @@
 """An in-process WebSocket client for async tests: the app runs on the test's own event loop.
 
 starlette's TestClient runs the app in a thread of its own, which an app already started by
-`make_client` cannot join; this speaks ASGI to it directly. Every wait is bounded.
+`make_client` cannot join; this speaks ASGI to it directly. Every wait is bounded. A module's
+tests reach it as `client.websocket(url, token=account.access_token)`.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ async def connect(
         "extensions": {"websocket.http.response": {}},
     }
     await inbox.put({"type": "websocket.connect"})
-    task = asyncio.create_task(app(scope, inbox.get, outbox.put))
+    task: asyncio.Future[None] = asyncio.ensure_future(app(scope, inbox.get, outbox.put))
     try:
         async with asyncio.timeout(WAIT):
             first = await outbox.get()
