@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import secrets
 import statistics
 import tempfile
 import threading
@@ -25,11 +24,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from urllib.parse import urlencode
 
-import httpx
-
-from bench import hot_path, limits, servers
+from bench import accounts, hot_path, limits, memory, servers
 from bench.loadgen import TIMEOUT, Load, Request, run
 from bench.targets import TARGETS, Row, check
 from core.plugins import read_plugins_file
@@ -37,6 +33,10 @@ from modules.users.config import UsersConfig
 
 LOGIN_CONNECTIONS = 8  # the login ratio is read here, with a longer client timeout
 LOGIN_TIMEOUT = 10.0
+LIST_PAGE = 50
+WRITERS = 8  # `PATCH /users/me` by several users in turn: one user's row would queue them
+_NEW_USER = '{"email": "bench-{n}@example.com", "password": "a bench password"}'
+_RENAME = '{"full_name": "Bench User"}'
 
 
 def main() -> None:
@@ -44,49 +44,74 @@ def main() -> None:
     extra = dict(item.split("=", 1) for item in args.set)
     with tempfile.TemporaryDirectory() as folder, ExitStack() as stack:
         var = Path(folder)
-        env = servers.trellis_env(var, extra)
+        env = servers.trellis_env(var, {**accounts.ADMIN_ENV, **extra})
         log = var / "servers.log"
         trellis = stack.enter_context(
             servers.trellis(env, workers=args.workers, access_log=args.access_log, log=log)
         )
-        token, login_body = _sign_up(trellis.base)
+        token, login_body = accounts.sign_up(trellis.base)
+        admin, _ = accounts.log_in(trellis.base, accounts.ADMIN_EMAIL, accounts.ADMIN_PASSWORD)
+        accounts.seed(trellis.base, LIST_PAGE)
+        writers = tuple(f"Bearer {t}" for t in accounts.sign_up_many(trellis.base, WRITERS))
         apps = {
             name: stack.enter_context(servers.limit_app(name, env, workers=args.workers, log=log))
             for name in ("hello", "jwt_verify", "orm_read")
         }
+        # Without Redis each process keeps its own cache and revocation stamp: two servers
+        # on one database would keep distrusting each other's caches (so would 2 workers).
+        doubled = (
+            stack.enter_context(
+                servers.trellis(env, workers=2 * args.workers, access_log=args.access_log, log=log)
+            )
+            if "REDIS_URL" in env
+            else None
+        )
+        rss_before = memory.rss_per_worker_mib(trellis.pid)
         auth = {"Authorization": f"Bearer {token}"}
-        form = {"Content-Type": "application/x-www-form-urlencoded"}
-        login = Request("/api/v1/auth/token", method="POST", headers=form, body=login_body)
+        json = {"Content-Type": "application/json"}
+        login = Request("/api/v1/auth/token", method="POST", headers=accounts.FORM, body=login_body)
+        registration = Request("/api/v1/users", method="POST", headers=json, body=_NEW_USER)
+        reads: list[tuple[str, int, Request]] = [
+            ("health", trellis.port, Request("/health")),
+            ("hello", apps["hello"].port, Request("/health")),
+            ("me", trellis.port, Request("/api/v1/users/me", headers=auth)),
+            ("jwt", apps["jwt_verify"].port, Request("/me", headers=auth)),
+            ("orm", apps["orm_read"].port, Request("/me", headers=auth)),
+            ("list", trellis.port, Request(f"/api/v1/users?limit={LIST_PAGE}",
+                                           headers={"Authorization": f"Bearer {admin}"})),
+            ("patch", trellis.port, Request("/api/v1/users/me", method="PATCH", headers=json,
+                                            body=_RENAME, authorizations=writers)),
+        ]  # fmt: skip
+        if doubled is not None:
+            reads.append(("me-doubled", doubled.port, Request("/api/v1/users/me", headers=auth)))
         rounds: dict[tuple[str, int], list[Load]] = defaultdict(list)
         ceilings: list[float] = []
         rounds_run = 0
         for _ in range(args.rounds):
             for c in args.connections:
-                for key, port, request in (
-                    ("health", trellis.port, Request("/health")),
-                    ("hello", apps["hello"].port, Request("/health")),
-                    ("me", trellis.port, Request("/api/v1/users/me", headers=auth)),
-                    ("jwt", apps["jwt_verify"].port, Request("/me", headers=auth)),
-                    ("orm", apps["orm_read"].port, Request("/me", headers=auth)),
-                ):
+                for key, port, request in reads:
                     rounds[(key, c)].append(run(port, request, connections=c, seconds=args.seconds))
             # Logins last: what their clients abandon keeps the server busy after they stop.
-            for c in dict.fromkeys([LOGIN_CONNECTIONS, *args.connections]):
-                # At c8 the ratio to the bcrypt ceiling is read: a login there may take longer
-                # than 2 s on a busy machine without anything being wrong.
-                timeout = LOGIN_TIMEOUT if c == LOGIN_CONNECTIONS else TIMEOUT
-                rounds[("login", c)].append(
-                    run(trellis.port, login, connections=c, seconds=args.seconds, timeout=timeout)
-                )
-                servers.wait_until_idle(trellis)
+            for key, request in (("login", login), ("register", registration)):
+                for c in dict.fromkeys([LOGIN_CONNECTIONS, *args.connections]):
+                    # At c8 the ratio to the bcrypt ceiling is read: an answer there may take
+                    # longer than 2 s on a busy machine without anything being wrong.
+                    timeout = LOGIN_TIMEOUT if c == LOGIN_CONNECTIONS else TIMEOUT
+                    rounds[(key, c)].append(
+                        run(trellis.port, request, connections=c, seconds=args.seconds,
+                            timeout=timeout)
+                    )  # fmt: skip
+                    servers.wait_until_idle(trellis)
             ceilings.append(limits.bcrypt_ceiling(_bcrypt_rounds(), seconds=args.seconds))
             quiet, storm = _health_during_storm(trellis.port, login, args.seconds)
             servers.wait_until_idle(trellis)
             rounds[("health-quiet", 8)].append(quiet)
             rounds[("health-storm", 8)].append(storm)
             rounds_run += 1
-    rows = _rows(rounds, statistics.median(ceilings), args.connections)
+        rss = (rss_before, memory.rss_per_worker_mib(trellis.pid), _served(rounds, args.seconds))
+    rows = _rows(rounds, statistics.median(ceilings), args.connections, args.workers)
     _print(rows, args, rounds_run)
+    print(_rss_line(*rss))
     for line in asyncio.run(hot_path.run(calls=3000, concurrency=32)):
         print(line)
 
@@ -106,21 +131,26 @@ def _arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def _sign_up(base: str) -> tuple[str, str]:
-    """A bench user's access token, and the login form that signs them in again."""
-    email, password = f"bench-{secrets.token_hex(4)}@example.com", secrets.token_urlsafe(16)
-    httpx.post(
-        f"{base}/api/v1/users", json={"email": email, "password": password}, timeout=30
-    ).raise_for_status()
-    body = urlencode({"username": email, "password": password})
-    login = httpx.post(
-        f"{base}/api/v1/auth/token",
-        content=body,
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-        timeout=30,
+def _served(rounds: dict[tuple[str, int], list[Load]], seconds: float) -> float:
+    """About how many requests the measured Trellis (not its doubled twin) answered."""
+    limits_and_twin = ("hello", "jwt", "orm", "me-doubled")
+    return sum(
+        load.per_second * seconds
+        for (key, _), loads in rounds.items()
+        if key not in limits_and_twin
+        for load in loads
     )
-    login.raise_for_status()
-    return str(login.json()["access_token"]), body
+
+
+def _rss_line(before: list[float], after: list[float], served: float) -> str:
+    def mib(values: list[float]) -> str:
+        return ", ".join(f"{value:.0f}" for value in values)
+
+    growth = (sum(after) - sum(before)) / sum(before) * 100 if sum(before) else 0.0
+    return (
+        f"RSS per worker: {mib(before)} MiB before, {mib(after)} MiB after ~{served:,.0f}"
+        f" requests ({growth:+.1f}%)"
+    )
 
 
 def _bcrypt_rounds() -> int:
@@ -159,7 +189,7 @@ def _summary(loads: list[Load]) -> Load:
 
 
 def _rows(
-    rounds: dict[tuple[str, int], list[Load]], ceiling: float, connections: list[int]
+    rounds: dict[tuple[str, int], list[Load]], ceiling: float, connections: list[int], workers: int
 ) -> list[Row]:
     measured = {key: _summary(loads) for key, loads in rounds.items()}
     bcrypt = Load(ceiling, 0, 0, 0, 0, "in process")
@@ -171,8 +201,18 @@ def _rows(
                         measured[("jwt", c)]))  # fmt: skip
         rows.append(Row("GET /api/v1/users/me", c, measured[("me", c)], "PyJWT + one ORM get",
                         measured[("orm", c)]))  # fmt: skip
+        rows.append(Row(f"GET /api/v1/users?limit={LIST_PAGE}", c, measured[("list", c)], "",
+                        None))  # fmt: skip
+        rows.append(Row("PATCH /api/v1/users/me", c, measured[("patch", c)], "", None))
+        if ("me-doubled", c) in measured:
+            rows.append(Row(f"GET /api/v1/users/me, {2 * workers} workers", c,
+                            measured[("me-doubled", c)], f"/users/me, {workers} worker(s)",
+                            measured[("me", c)]))  # fmt: skip
     for c in dict.fromkeys([LOGIN_CONNECTIONS, *connections]):
         rows.append(Row("POST /api/v1/auth/token", c, measured[("login", c)],
+                        f"bcrypt-{_bcrypt_rounds()} checks/s", bcrypt))  # fmt: skip
+    for c in dict.fromkeys([LOGIN_CONNECTIONS, *connections]):
+        rows.append(Row("POST /api/v1/users", c, measured[("register", c)],
                         f"bcrypt-{_bcrypt_rounds()} checks/s", bcrypt))  # fmt: skip
     rows.append(Row("GET /health, quiet", 8, measured[("health-quiet", 8)], "", None))
     rows.append(Row("GET /health, login storm c32", 8, measured[("health-storm", 8)], "", None))

@@ -26,7 +26,7 @@ from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
 from bench import servers
-from bench.loadgen import Load, Request, run
+from bench.loadgen import HOST, Load, Request, run
 
 TARGET = 0.8  # /health's rate with the sockets open, over its rate without
 OPEN_AT_ONCE = 50  # handshakes in flight while opening (each one resolves a token)
@@ -64,7 +64,7 @@ class _IdleSockets:
     """`count` open sockets, held by a loop in a thread of its own while the load runs."""
 
     def __init__(self, port: int, token: str, count: int) -> None:
-        self.url = f"ws://{servers.HOST}:{port}/api/v1/notifications"
+        self.url = f"ws://{HOST}:{port}/api/v1/notifications"
         self.offered = [Subprotocol("trellis"), Subprotocol(f"bearer.{token}")]
         self.count = count
         self.opened = 0

@@ -7,26 +7,52 @@ socket errors (connect, read, write, and requests over the 2 s timeout wrk also 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
+import secrets
 import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 HOST = "127.0.0.1"
+UNIQUE = "{n}"
+# wrk runs a Lua state per thread: the run, the thread and a count make each body unique;
+# the count also picks the caller.
+_WRK_VARYING = """
+local threads, count = 0, 0
+local authorizations = {AUTHORIZATIONS}
+function setup(thread) threads = threads + 1; thread:set("tid", threads) end
+function request()
+  count = count + 1
+  if #authorizations > 0 then
+    wrk.headers["Authorization"] = authorizations[(count % #authorizations) + 1]
+  end
+  local unique = RUN .. "-" .. tostring(tid) .. "-" .. count
+  return wrk.format(nil, nil, nil, (string.gsub(wrk.body, "{n}", unique)))
+end
+"""
 TIMEOUT = 2.0  # wrk's default: a request slower than this counts as a socket error (timeout)
 
 
 @dataclass(frozen=True)
 class Request:
-    """What every connection sends, over and over."""
+    """What every connection sends, over and over; `{n}` in the body becomes a token unique
+    to each request (a registration's e-mail), and each request takes the next of
+    `authorizations`, if any (many callers rather than one: writes to one row would queue)."""
 
     path: str
     method: str = "GET"
     headers: dict[str, str] = field(default_factory=dict)
     body: str = ""
+    authorizations: tuple[str, ...] = ()
+
+    @property
+    def varies(self) -> bool:
+        return UNIQUE in self.body or bool(self.authorizations)
 
 
 @dataclass(frozen=True)
@@ -56,6 +82,10 @@ def _wrk(port: int, request: Request, *, connections: int, seconds: float, timeo
         script = Path(folder) / "request.lua"
         lines = [f"wrk.method = {_lua(request.method)}", f"wrk.body = {_lua(request.body)}"]
         lines += [f"wrk.headers[{_lua(k)}] = {_lua(v)}" for k, v in request.headers.items()]
+        if request.varies:
+            listed = ", ".join(_lua(value) for value in request.authorizations)
+            lua = _WRK_VARYING.replace("RUN", _lua(secrets.token_hex(4)))
+            lines.append(lua.replace("AUTHORIZATIONS", listed))
         script.write_text("\n".join(lines) + "\n")
         threads = min(2, connections)
         command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s"]
@@ -103,14 +133,29 @@ class _Tally:
     socket_errors: int = 0
 
 
+def _encoder(port: int, request: Request) -> Callable[[], bytes]:
+    """The bytes of each next request: always the same, unless the request varies."""
+    head = [f"{request.method} {request.path} HTTP/1.1", f"Host: {HOST}:{port}"]
+    head += [f"{name}: {value}" for name, value in request.headers.items()]
+    run, callers = secrets.token_hex(4), request.authorizations
+
+    def encoded(n: int) -> bytes:
+        body = request.body.replace(UNIQUE, f"{run}-{n}")
+        lines = [*head, f"Authorization: {callers[n % len(callers)]}"] if callers else head
+        length = [f"Content-Length: {len(body.encode())}"] if body else []
+        return ("\r\n".join([*lines, *length]) + "\r\n\r\n" + body).encode()
+
+    if not request.varies:
+        raw = encoded(0)
+        return lambda: raw
+    numbers = itertools.count()
+    return lambda: encoded(next(numbers))
+
+
 async def _builtin(
     port: int, request: Request, *, connections: int, seconds: float, too_slow: float
 ) -> Load:
-    head = [f"{request.method} {request.path} HTTP/1.1", f"Host: {HOST}:{port}"]
-    head += [f"{name}: {value}" for name, value in request.headers.items()]
-    if request.body:
-        head.append(f"Content-Length: {len(request.body.encode())}")
-    raw = ("\r\n".join(head) + "\r\n\r\n" + request.body).encode()
+    raw = _encoder(port, request)
     tally = _Tally()
     started = time.monotonic()
     deadline = started + seconds
@@ -130,7 +175,7 @@ async def _builtin(
 
 
 async def _connection(
-    port: int, raw: bytes, deadline: float, too_slow: float, tally: _Tally
+    port: int, raw: Callable[[], bytes], deadline: float, too_slow: float, tally: _Tally
 ) -> None:
     while time.monotonic() < deadline:
         try:
@@ -142,7 +187,7 @@ async def _connection(
         try:
             while time.monotonic() < deadline:
                 sent = time.monotonic()
-                writer.write(raw)
+                writer.write(raw())
                 status_line = await reader.readline()
                 length, close = 0, False
                 while (line := await reader.readline()) not in (b"\r\n", b""):

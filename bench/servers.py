@@ -36,11 +36,13 @@ class Server:
 
 
 def trellis_env(var_dir: Path, extra: Mapping[str, str]) -> dict[str, str]:
-    """Production-like settings for the bench: rate limits off, quiet logs, its own keys."""
+    """Production-like settings for the bench: rate limits off, quiet logs, its own keys,
+    metrics off as production has them by default (`--set METRICS_ENABLED=true`: on)."""
     env = dict(os.environ)
     env.update(
         TRELLIS_VAR_DIR=str(var_dir),
         TRELLIS_RATE_LIMIT_DISABLED="1",
+        METRICS_ENABLED="false",
         SECRET_KEY=secrets.token_urlsafe(48),
         LOG_LEVEL="WARNING",
         CACHE_PREFIX=f"bench:{secrets.token_hex(4)}:",

@@ -29,7 +29,7 @@ from core.inventory import MigrationReport, ModuleReport, RouteReport
 from core.mail import Mailer, Message
 from core.mail.templates import Rendered, render
 from core.plugins import ConfigError
-from core.ratelimit import Rate, RateLimited, consume, limit_key
+from core.ratelimit import Rate, RateLimited, consume, limit_key, read_as_caller
 from core.realtime import PubSub, SlowSubscriber
 from core.realtime.sockets import SocketPrincipal, accept_socket, reauthenticate, seconds_left
 from core.records import (
@@ -100,6 +100,7 @@ __all__ = [
     "on_rollback",
     "open_runtime",
     "problem_response",
+    "read_as_caller",
     "reauthenticate",
     "render",
     "require",

@@ -12,7 +12,6 @@ import asyncio
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.asgi import header
 from core.errors import problem_response
 
 __all__ = ["BodyLimitMiddleware"]
@@ -53,7 +52,13 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        length = header(scope, b"content-length")
+        length, chunked = _framing(scope)
+        if length is None and not chunked and scope.get("http_version", "1.1") < "2":
+            # No Content-Length, no Transfer-Encoding: HTTP/1.x says there is no body
+            # (RFC 9112 §6.3), so nothing can be too large or too slow (most GETs).
+            # HTTP/2 frames a body without either header, so it takes the full path.
+            await self.app(scope, receive, send)
+            return
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
             await _reject(_BodyTooLarge(self.max_bytes), scope, receive, send)
             return
@@ -94,6 +99,19 @@ class BodyLimitMiddleware:
             if started:
                 raise
             await _reject(exc, scope, receive, send)
+
+
+def _framing(scope: Scope) -> tuple[str | None, bool]:
+    """The request's Content-Length, and whether it has a Transfer-Encoding, in one pass."""
+    length = None
+    chunked = False
+    for key, value in scope.get("headers", ()):
+        name = key.lower()
+        if name == b"content-length" and length is None:
+            length = bytes(value).decode("latin-1")
+        elif name == b"transfer-encoding":
+            chunked = True
+    return length, chunked
 
 
 async def _reject(exc: HTTPException, scope: Scope, receive: Receive, send: Send) -> None:

@@ -20,7 +20,7 @@ from core.cache import Cache
 from core.db import transaction
 from core.errors import ProblemError
 from core.inventory import ModuleReport, module_inventory
-from core.ratelimit import Rate, consume
+from core.ratelimit import Rate, caller_identity, consume_as
 from core.realtime.protocol import offered_token
 from core.records import EVERY_RIGHT, HealthCheck, Principal, PrincipalResolver
 from core.runtime import Runtime
@@ -186,7 +186,8 @@ async def api_rate_limit(
 
     It reads the Authorization header (a WebSocket handshake: the `bearer.` subprotocol)
     itself rather than through `bearer_token`, so routes that need no sign-in are not
-    documented as needing one. A handshake counts as one request.
+    documented as needing one. A handshake counts as one request. The count rides on the
+    resolver's cache read (`consume_as`): one round trip for both.
     """
     if runtime.settings.rate_limit_disabled:
         return
@@ -194,11 +195,14 @@ async def api_rate_limit(
         scheme, token = "bearer", offered_token(connection.scope) or ""
     else:
         scheme, _, token = connection.headers.get("authorization", "").partition(" ")
-    principal = None
-    if scheme.lower() == "bearer" and token:
-        principal = await resolve_token(connection, token)
     client = connection.client.host if connection.client else "unknown"
-    identity = f"user:{principal.id}" if principal else f"ip:{client}"
+
+    async def identify() -> str:
+        principal = None
+        if scheme.lower() == "bearer" and token:
+            principal = await resolve_token(connection, token)
+        return caller_identity(principal.id) if principal else f"ip:{client}"
+
     rate: Rate = connection.app.state.api_rate
-    headers = await consume(runtime.cache, bucket="api", identity=identity, rate=rate)
+    headers = await consume_as(runtime.cache, bucket="api", rate=rate, identify=identify)
     response.headers.update(headers)

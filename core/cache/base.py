@@ -18,7 +18,10 @@ class Cache(Protocol):
         ...
 
     async def get_many(self, keys: Sequence[str]) -> list[str | None]:
-        """Return values in the order of `keys` (None for misses), in one round trip."""
+        """Return values in the order of `keys` (None for misses), in one round trip.
+
+        A count waiting in this context (`core.cache.rider`) rides in the same round trip.
+        """
         ...
 
     async def set(

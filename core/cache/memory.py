@@ -10,6 +10,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Sequence
 
+from core.cache.rider import board
+
 __all__ = ["MemoryCache"]
 
 _Entry = tuple[str, float | None]  # value, monotonic expiry (None: never)
@@ -50,6 +52,9 @@ class MemoryCache:
     async def get_many(self, keys: Sequence[str]) -> list[str | None]:
         now = time.monotonic()
         entries = [self._lookup(self._prefix + key, now) for key in keys]
+        rider = board()
+        if rider is not None:
+            rider.counted = self._count(rider.key, rider.ttl, now)
         return [None if entry is None else entry[0] for entry in entries]
 
     async def set(
@@ -67,7 +72,15 @@ class MemoryCache:
             self._data.pop(self._prefix + key, None)
 
     async def incr(self, key: str, *, ttl: float) -> tuple[int, float]:
-        now = time.monotonic()
+        return self._count(key, ttl, time.monotonic())
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        self._data.clear()
+
+    def _count(self, key: str, ttl: float, now: float) -> tuple[int, float]:
         full_key = self._prefix + key
         entry = self._lookup(full_key, now)
         # Like Redis INCR: a non-integer value is a caller bug, so let ValueError out.
@@ -81,12 +94,6 @@ class MemoryCache:
             remaining = expires_at - now
         self._store(full_key, (str(count), expires_at))
         return count, remaining
-
-    async def ping(self) -> None:
-        return None
-
-    async def close(self) -> None:
-        self._data.clear()
 
 
 def _positive(ttl: float) -> float:

@@ -10,8 +10,9 @@ restart every pooled connection is dead, and without it the first command on eac
 fail. A timeout is not retried (a silent server would only double the wait). Every command
 here may run twice: GET, MGET, DEL and plain SET are idempotent; a retried SET NX may
 report False for a key its own first attempt stored (the value is ours either way); and a
-retried rate-limit INCR may count one hit twice, only when the connection broke after Redis
-ran it. One hit too many, rarely, is a better trade than a 503 per stale connection.
+retried rate-limit INCR (alone or carried by a read) may count one hit twice, only when the
+connection broke after Redis ran it. One hit too many, rarely, is a better trade than a 503
+per stale connection.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from core.cache.base import CacheUnavailable
+from core.cache.rider import Rider, board
 from core.metrics.standard import CACHE_ERRORS
 
 __all__ = ["RedisCache"]
@@ -42,6 +44,25 @@ if ttl < 0 then
   redis.call('PEXPIRE', KEYS[1], ttl)
 end
 return {count, ttl}
+"""
+
+# MGET and the same counting, for a read carrying a waiting count (`core.cache.rider`): the
+# counter is the last key. A nil from MGET is `false` in Lua and nil again in the reply.
+_READ_AND_COUNT = """
+local n = #KEYS - 1
+local reply = {}
+if n > 0 then
+  reply = redis.call('MGET', unpack(KEYS, 1, n))
+end
+local count = redis.call('INCR', KEYS[n + 1])
+local ttl = redis.call('PTTL', KEYS[n + 1])
+if ttl < 0 then
+  ttl = tonumber(ARGV[1])
+  redis.call('PEXPIRE', KEYS[n + 1], ttl)
+end
+reply[n + 1] = count
+reply[n + 2] = ttl
+return reply
 """
 
 
@@ -93,6 +114,7 @@ class RedisCache:
         self._client = Redis.from_pool(pool)
         self._prefix = prefix
         self._incr_window = self._client.register_script(_INCR_WINDOW)
+        self._read_and_count = self._client.register_script(_READ_AND_COUNT)
 
     async def get(self, key: str) -> str | None:
         with _unavailable_on_error():
@@ -101,10 +123,21 @@ class RedisCache:
         return cast("str | None", value)
 
     async def get_many(self, keys: Sequence[str]) -> list[str | None]:
+        rider = board()
+        if rider is not None:
+            return await self._get_many_counting(keys, rider)
         if not keys:
             return []
         with _unavailable_on_error():
             values = await self._client.mget([self._prefix + key for key in keys])
+        return cast("list[str | None]", values)
+
+    async def _get_many_counting(self, keys: Sequence[str], rider: Rider) -> list[str | None]:
+        full_keys = [self._prefix + key for key in (*keys, rider.key)]
+        with _unavailable_on_error():
+            reply = await self._read_and_count(keys=full_keys, args=[_milliseconds(rider.ttl)])
+        *values, count, remaining_ms = reply
+        rider.counted = int(count), int(remaining_ms) / 1000
         return cast("list[str | None]", values)
 
     async def set(

@@ -1,7 +1,8 @@
 """Bearer token -> Principal, on every authenticated request.
 
 The hot path is a signature check (CPU) and one cache round trip for the denylist, the session
-snapshot (the user, their rights and the modules' claims) and the cache's revocation stamp.
+snapshot (the user, their rights and the modules' claims) and the cache's revocation stamp,
+which also carries the API rate limit's count.
 Only a snapshot miss reads the database, and the snapshot it then caches never overwrites a
 revocation marker written meanwhile. A cache whose stamp is behind what this instance knows
 has lost or rewound keys: it is not believed (the database answers) and a repair starts
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from core import Principal, Runtime
+from core import Principal, Runtime, read_as_caller
 from modules.auth import revocations, snapshots
 from modules.auth.config import AuthConfig
 from modules.auth.keys import keys_for
@@ -35,9 +36,10 @@ async def principal_from_token(runtime: Runtime, token: str) -> Principal | None
         await revocations.refresh(runtime)  # a cache call failed: reread the database first
     epoch = mark.epoch
     try:
-        reading = await snapshots.read(
-            runtime.cache, jti=claims.jti, session_id=claims.session_id, epoch=epoch
-        )
+        with read_as_caller(claims.user_id):  # the API rate limit's count rides along
+            reading = await snapshots.read(
+                runtime.cache, jti=claims.jti, session_id=claims.session_id, epoch=epoch
+            )
     except Exception:
         mark.doubt()
         raise
