@@ -7,7 +7,7 @@ the user, a role granted, revoked or edited), every live session of theirs is re
 before the commit with only the rights the user keeps and no claims (what this transaction
 may add must not show before it lands; readers of claims go to the database meanwhile),
 after the commit in full, under the counter lock that orders it with revocations. A change
-that only adds skips the first write.
+that only adds, or leaves the rights alone, skips the first write.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from modules.auth.sessions import lower, revoke_sessions_of, session_owners
 from modules.auth.snapshots import Snapshot
 from modules.users import active_user_ids, get_user
 
+# The user fields a session's rights depend on; any other only changes its claims.
+RIGHTS_FIELDS = frozenset({"is_active", "is_superuser"})
 # Users per query when many change at once (a role with many holders): SQLite caps the
 # number of parameters one statement may bind.
 BATCH = 500
@@ -60,7 +62,15 @@ async def refresh_rights(
 async def on_user_updated(
     *, runtime: Runtime, session: AsyncSession, user_id: UUID, changed: frozenset[str]
 ) -> None:
-    """Any field changed: the claims follow; a superuser holds every right."""
+    """Any field changed: the claims follow; a superuser holds every right.
+
+    A change that leaves the rights alone (a name, an address) is only written after the
+    commit, before the response leaves: lowering first would hold the counter lock through
+    the request's transaction and queue every profile change behind every other.
+    """
+    if not changed & RIGHTS_FIELDS:
+        await refresh_rights(runtime=runtime, session=session, user_ids=[user_id], lowered=False)
+        return
     user = await get_user(session=session, user_id=user_id)
     promoted = "is_superuser" in changed and user is not None and user.is_superuser
     await refresh_rights(
