@@ -7,6 +7,12 @@ runs at most `max_in_flight` requests; the next ones wait, first come first serv
 `max_wait` seconds for a slot, and are then answered at once with a 503 problem+json carrying
 `Retry-After`. A request either gets the worker's full attention or a fast, honest refusal.
 
+The wait bounds only the queue; a waiter admitted late then takes as long as the requests
+ahead of it did. So when the gate is full and a request holding a slot has already run longer
+than `max_wait`, the worker is past the point where waiting pays (a waiter would spend its wait
+and then at least that long again, past a client's patience): the next request is refused at
+once instead of queueing.
+
 Liveness, readiness and metrics probes (`exempt` paths) are neither counted nor refused: an
 overloaded worker is still alive, and a readiness probe failing under load would move the
 load onto the other instances, which are as busy.
@@ -15,8 +21,9 @@ load onto the other instances, which are as busy.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -44,12 +51,17 @@ class Gate:
     def waiting(self) -> int:
         return len(self._waiting)
 
-    async def enter(self) -> bool:
-        """Take a slot; False when none came free within `max_wait` (the caller sheds)."""
-        if self.in_flight < self.limit and not self._waiting:
+    @property
+    def full(self) -> bool:
+        """Whether the next request would have to wait."""
+        return self.in_flight >= self.limit or bool(self._waiting)
+
+    async def enter(self, *, wait: bool = True) -> bool:
+        """Take a slot; False when none came free within `max_wait`, or at once unless `wait`."""
+        if not self.full:
             self.in_flight += 1  # the fast path: no await, no timer
             return True
-        if self.max_wait <= 0:
+        if not wait or self.max_wait <= 0:
             return False
         slot: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.append(slot)
@@ -86,17 +98,31 @@ class LoadSheddingMiddleware:
     """
 
     def __init__(
-        self, app: ASGIApp, *, max_in_flight: int, max_wait: float, exempt: Collection[str] = ()
+        self,
+        app: ASGIApp,
+        *,
+        max_in_flight: int,
+        max_wait: float,
+        exempt: Collection[str] = (),
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.app = app
         self.gate = Gate(limit=max_in_flight, max_wait=max_wait)
         self.exempt = frozenset(exempt)
+        self.clock = clock
+        self._admitted: dict[int, float] = {}  # id of each slot holder's scope: when it got in
+
+    def _overrun(self) -> bool:
+        """Whether a request holding a slot has run longer than a waiter may wait."""
+        oldest = min(self._admitted.values(), default=None)
+        return oldest is not None and self.clock() - oldest > self.gate.max_wait
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in self.exempt:
             await self.app(scope, receive, send)
             return
-        if not await self.gate.enter():
+        wait = not (self.gate.full and self._overrun())  # the scan only when it matters
+        if not await self.gate.enter(wait=wait):
             HTTP_SHED.inc()
             response = problem_response(
                 503,
@@ -106,7 +132,10 @@ class LoadSheddingMiddleware:
             )
             await response(scope, receive, send)
             return
+        key = id(scope)
+        self._admitted[key] = self.clock()
         try:
             await self.app(scope, receive, send)
         finally:
+            del self._admitted[key]
             self.gate.leave()

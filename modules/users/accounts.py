@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
+import sqlalchemy
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -14,7 +15,11 @@ from modules.users import events
 from modules.users.exceptions import LastSuperuser, UserNotFound, WrongPassword
 from modules.users.models import User
 from modules.users.passwords import check_policy, hashing
+from modules.users.schemas import UserPublic
 from modules.users.service import lock_user, save_unique_email, set_password
+
+# What the admin list shows of each user, read as plain columns.
+_PUBLIC_COLUMNS = tuple(getattr(User, name) for name in UserPublic.model_fields)
 
 
 async def _refuse_losing_last_superuser(*, session: AsyncSession, user: User) -> None:
@@ -93,16 +98,25 @@ async def list_users(
     offset: int,
     email: str | None = None,
     is_active: bool | None = None,
-) -> tuple[Sequence[User], int]:
-    """One page of users, oldest first, and how many match in total."""
-    statement = select(User)
+) -> tuple[list[UserPublic], int]:
+    """One page of users, oldest first, and how many match in total.
+
+    One statement in the usual case: the shown columns only (no ORM objects to build for a
+    page that is only serialised) and the total as a window count beside each row.
+    """
+    total_column = func.count().over().label("total")
+    statement = sqlalchemy.select(*_PUBLIC_COLUMNS, total_column)
     if email:
         # Stored emails are lower-case; autoescape so `%` and `_` match literally.
         statement = statement.where(col(User.email).contains(email.lower(), autoescape=True))
     if is_active is not None:
         statement = statement.where(col(User.is_active) == is_active)
-    total = (
-        await session.execute(select(func.count()).select_from(statement.subquery()))
-    ).scalar_one()
     page = statement.order_by(col(User.created_at), col(User.id)).limit(limit).offset(offset)
-    return (await session.execute(page)).scalars().all(), total
+    rows = (await session.execute(page)).all()
+    if rows:
+        return [UserPublic.model_validate(row) for row in rows], int(rows[0].total)
+    if not offset:
+        return [], 0
+    # Past the last page the window counts nothing: count on its own.
+    counted = select(func.count()).select_from(statement.with_only_columns(col(User.id)).subquery())
+    return [], (await session.execute(counted)).scalar_one()

@@ -118,8 +118,7 @@ async def list_users(
         email=email,
         is_active=is_active,
     )
-    items = [UserPublic.model_validate(user) for user in users]
-    return UsersPublic(items=items, total=total, limit=limit, offset=offset)
+    return UsersPublic(items=users, total=total, limit=limit, offset=offset)
 
 
 @router.get("/{user_id}", responses=_ADMIN)

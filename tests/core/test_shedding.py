@@ -133,6 +133,49 @@ async def test_probes_are_neither_counted_nor_refused(
     await asyncio.gather(*running)
 
 
+class Clock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_full_gate_whose_holders_overran_the_wait_refuses_at_once() -> None:
+    app, clock = HeldApp(), Clock()
+    edge = LoadSheddingMiddleware(app, max_in_flight=2, max_wait=60.0, clock=clock)
+    transport = httpx.ASGITransport(app=edge)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        running = [asyncio.create_task(client.get("/work")) for _ in range(2)]
+        await asyncio.sleep(0.01)
+        clock.now += 61  # the holders have run longer than a waiter may wait
+        # Queued, it would wait its 60 s: the deadline only bounds a broken test.
+        refused = await asyncio.wait_for(client.get("/work"), timeout=10)
+        assert refused.status_code == 503
+        assert refused.headers["retry-after"] == "1"
+        assert edge.gate.waiting == 0
+        app.release.set()
+        assert [r.status_code for r in await asyncio.gather(*running)] == [200, 200]
+        assert (await client.get("/work")).status_code == 200  # holders' times are forgotten
+
+
+async def test_a_full_gate_with_young_holders_still_queues() -> None:
+    app, clock = HeldApp(), Clock()
+    edge = LoadSheddingMiddleware(app, max_in_flight=1, max_wait=60.0, clock=clock)
+    transport = httpx.ASGITransport(app=edge)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        running = asyncio.create_task(client.get("/work"))
+        await asyncio.sleep(0.01)
+        clock.now += 59
+        queued = asyncio.create_task(client.get("/work"))
+        await asyncio.sleep(0.01)
+        assert edge.gate.waiting == 1
+        app.release.set()
+        assert [(await running).status_code, (await queued).status_code] == [200, 200]
+
+
 def test_the_settings_default_to_a_limit_and_exempt_the_probes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

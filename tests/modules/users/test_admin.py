@@ -21,6 +21,7 @@ async def test_list_paginates_and_filters(users_client: UsersClient, runtime: Ru
             await register(client, f"{name}@example.com")
         first = await client.get(USERS, headers=admin, params={"limit": 2})
         second = await client.get(USERS, headers=admin, params={"limit": 2, "offset": 2})
+        past_end = await client.get(USERS, headers=admin, params={"limit": 2, "offset": 9})
         capped = await client.get(USERS, headers=admin, params={"limit": 1000})
         by_email = await client.get(USERS, headers=admin, params={"email": "ER"})
         literal = await client.get(USERS, headers=admin, params={"email": "a_x"})
@@ -32,6 +33,7 @@ async def test_list_paginates_and_filters(users_client: UsersClient, runtime: Ru
     assert (page["total"], page["limit"], page["offset"]) == (5, 2, 0)
     assert [u["email"] for u in page["items"]] == [ADMIN_EMAIL, "ann@example.com"]
     assert [u["email"] for u in second.json()["items"]] == ["bert@example.com", "cleo@example.com"]
+    assert (past_end.json()["items"], past_end.json()["total"]) == ([], 5)
     assert capped.json()["limit"] == 3
     assert len(capped.json()["items"]) == 3
     assert [u["email"] for u in by_email.json()["items"]] == ["bert@example.com"]
