@@ -6,12 +6,14 @@ Its fixtures (`backend`, `settings`, `make_client`, `events`, `mail_outbox`) com
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from core.testing import ClientFactory
+from tests.support.redis_server import PrivateRedis
 
 pytest_plugins = ["tests.support.secret_scan"]
 
@@ -20,3 +22,14 @@ pytest_plugins = ["tests.support.secret_scan"]
 async def health_client(make_client: ClientFactory) -> AsyncIterator[httpx.AsyncClient]:
     async with make_client(["health"]) as client:
         yield client
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    """A `redis-server` of the test's own, which it may stop or rewind; never the shared one."""
+    folder = tmp_path / "redis"
+    folder.mkdir()
+    server = PrivateRedis(folder)
+    server.start()
+    yield server
+    server.stop()

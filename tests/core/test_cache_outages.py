@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 import httpx
@@ -22,14 +21,6 @@ USERS = {"users": {"bcrypt_rounds": 4}}
 PASSWORD = "long enough pw"
 CONCURRENT = 8
 LIMIT = 1000  # the general API limit, so RateLimit-Remaining shows how often Redis counted
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    server = PrivateRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

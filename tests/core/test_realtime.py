@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -82,9 +81,10 @@ async def test_a_message_published_on_one_instance_reaches_every_instance() -> N
         await two.close()
 
 
-async def test_the_listener_reconnects_after_a_redis_restart(tmp_path: Path) -> None:
-    server = PrivateRedis(tmp_path)
-    server.start()
+async def test_the_listener_reconnects_after_a_redis_restart(
+    private_redis: PrivateRedis,
+) -> None:
+    server = private_redis
     pubsub = RedisPubSub(server.url, prefix=random_prefix(), timeout=0.5)
     try:
         async with pubsub.subscribe("c") as messages:
@@ -103,4 +103,3 @@ async def test_the_listener_reconnects_after_a_redis_restart(tmp_path: Path) -> 
                         continue
     finally:
         await pubsub.close()
-        server.stop()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -24,25 +24,10 @@ from core.settings import Settings
 from core.tasks.table import task_table
 from core.testing import ClientFactory, Tasks, TrellisClient, plugins
 from core.testing.schema import differences
-from tests.support.packages import Site, site_packages
-from tests.support.task_module import JOBS_PLUGIN
+from tests.support.packages import Site
 
 FAST = {"task_poll_interval": 0.05, "task_backoff_scale": 0.01}
 t = task_table.c
-
-
-@pytest.fixture
-def jobs_site(tmp_path: Path) -> Iterator[Site]:
-    with site_packages(tmp_path / "site") as site:
-        site.install("acme-jobs", "1.0", jobs=JOBS_PLUGIN)
-        yield site
-
-
-@pytest.fixture
-def traces(tmp_path: Path) -> Path:
-    folder = tmp_path / "traces"
-    folder.mkdir()
-    return folder
 
 
 @pytest.fixture

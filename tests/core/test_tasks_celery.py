@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import ExitStack, asynccontextmanager
 from functools import partial
 from pathlib import Path
@@ -17,37 +17,13 @@ import pytest
 from core.settings import Settings
 from core.testing import ClientFactory, Tasks, TrellisClient
 from tests.core.test_tasks import eventually, lines
-from tests.support.packages import Site, site_packages
+from tests.support.packages import Site
 from tests.support.redis_server import PrivateRedis
-from tests.support.task_module import JOBS_PLUGIN
 from tests.support.worker import Worker, jobs_plugins, trellis_worker, write_jobs_site
 
 # RabbitMQ, the second broker: set (by .ci/run and the GitHub workflow) it must answer.
 AMQP_URL = os.environ.get("TEST_AMQP_URL")
 pytestmark = pytest.mark.backends("postgres")  # the API and the worker share one database
-
-
-@pytest.fixture
-def traces(tmp_path: Path) -> Path:
-    folder = tmp_path / "traces"
-    folder.mkdir()
-    return folder
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    server = PrivateRedis(tmp_path / "broker")
-    server.folder.mkdir()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def jobs_site(tmp_path: Path) -> Iterator[Site]:
-    with site_packages(tmp_path / "site") as site:
-        site.install("acme-jobs", "1.0", jobs=JOBS_PLUGIN)
-        yield site
 
 
 def broker_settings(broker: str) -> dict[str, object]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import secrets
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -18,29 +17,12 @@ from core.settings import Settings
 from core.testing import ClientFactory
 from tests.core.test_tasks import eventually, lines
 from tests.core.test_tasks_celery import broker_settings, worker_env
-from tests.support.packages import Site, site_packages
+from tests.support.packages import Site
 from tests.support.processes import free_port
 from tests.support.redis_server import PrivateRedis
-from tests.support.task_module import JOBS_PLUGIN
 from tests.support.worker import Worker, jobs_plugins, trellis_worker, write_jobs_site
 
 TOKEN = secrets.token_urlsafe(16)
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    server = PrivateRedis(tmp_path / "broker")
-    server.folder.mkdir()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def jobs_site(tmp_path: Path) -> Iterator[Site]:
-    with site_packages(tmp_path / "site") as site:
-        site.install("acme-jobs", "1.0", jobs=JOBS_PLUGIN)
-        yield site
 
 
 def scrape(url: str, token: str | None = TOKEN) -> httpx.Response:

@@ -120,11 +120,13 @@ async def ran_on_the_worker(log: Path, name: str) -> None:
 
 @pytest.mark.backends("postgres")  # the API and the worker share one database
 async def test_the_same_on_a_celery_worker(
-    make_client: ClientFactory, settings: Settings, smtp_port: int, tmp_path: Path
+    make_client: ClientFactory,
+    settings: Settings,
+    smtp_port: int,
+    tmp_path: Path,
+    private_redis: PrivateRedis,
 ) -> None:
-    broker = PrivateRedis(tmp_path / "broker")
-    broker.folder.mkdir()
-    broker.start()
+    broker = private_redis
     queue = {"broker_url": broker.url, "task_queue": f"test-{secrets.token_hex(4)}"}
     env = {
         "BROKER_URL": broker.url,
@@ -135,17 +137,14 @@ async def test_the_same_on_a_celery_worker(
         **mail_environment(smtp_port),
     }
     override = {**queue, **FAST_RETRIES}
-    try:
-        with trellis_worker(tmp_path, env, plugins_toml=WORKER_PLUGINS) as worker:
-            async with make_client(MODULES, module_settings(), settings_override=override) as api:
-                try:
-                    await reset_through_an_outage(api, smtp_port)
-                    await ran_on_the_worker(worker.log, RESET_LINK)
-                except AssertionError:
-                    print(worker.output()[-3000:])  # shown with the failure
-                    raise
-    finally:
-        broker.stop()
+    with trellis_worker(tmp_path, env, plugins_toml=WORKER_PLUGINS) as worker:
+        async with make_client(MODULES, module_settings(), settings_override=override) as api:
+            try:
+                await reset_through_an_outage(api, smtp_port)
+                await ran_on_the_worker(worker.log, RESET_LINK)
+            except AssertionError:
+                print(worker.output()[-3000:])  # shown with the failure
+                raise
 
 
 async def test_the_task_mails_no_link_an_account_can_no_longer_use(

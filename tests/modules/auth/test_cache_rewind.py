@@ -9,8 +9,6 @@ test's own either way).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -37,14 +35,6 @@ from .support import (
 from .test_hot_path import count_calls
 
 SESSIONS = "/api/v1/auth/sessions"
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    server = PrivateRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
