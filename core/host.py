@@ -30,7 +30,6 @@ from core.plugins import (
 )
 from core.records import HealthCheck, Mount, Permission, PrincipalResolver
 from core.runtime import Runtime
-from core.tasks.spec import NAME as TASK_NAME
 from core.tasks.spec import Task
 
 if TYPE_CHECKING:
@@ -40,7 +39,7 @@ if TYPE_CHECKING:
     from core.settings import Settings
 
 CORE = "the core"  # who owns a contribution the core makes itself, in clash messages
-VERB = re.compile(r"[a-z][a-z0-9_]*")  # what follows "<module>:" in a permission's name
+VERB = re.compile(r"[a-z][a-z0-9_]*")  # what follows "<module>:" or "<module>." in a name
 
 
 class DuplicateContribution(ConfigError):
@@ -165,43 +164,30 @@ class Host:
         return dirs
 
     def permissions(self) -> dict[str, Permission]:
-        """Every enabled module's permissions, in module order then by name.
-
-        A name declared twice, or not of the form `"<module>:<verb>"` for the declaring
-        module, stops start-up naming the module(s).
-        """
-        owned = [(m, p) for m, found in self._each("register_permissions") for p in found]
-        self.refuse_clashes("permission", [(module, p.name) for module, p in owned])
-        for module, permission in owned:
-            prefix, _, verb = permission.name.partition(":")
-            if prefix != module or not VERB.fullmatch(verb):
-                raise ConfigError(
-                    f"module {self.label(module)} declares the permission {permission.name!r}; "
-                    f"a module names its permissions after itself: '{module}:<verb>', "
-                    "the verb in lower case letters, digits and underscores"
-                )
-        order = {name: index for index, name in enumerate(self.names)}
-        owned.sort(key=lambda pair: (order[pair[0]], pair[1].name))
-        return {permission.name: permission for _, permission in owned}
+        """Every enabled module's permissions (`"<module>:<verb>"`), in module order, then name."""
+        return self._named_after_modules("register_permissions", "permission", ":")
 
     def tasks(self) -> dict[str, Task]:
-        """Every enabled module's background tasks, in module order then by name.
+        """Every enabled module's background tasks (`"<module>.<verb>"`), in module order, then
+        name."""
+        return self._named_after_modules("register_tasks", "task", ".")
 
-        A name declared twice, or not of the form `"<module>.<verb>"` for the declaring
-        module, stops start-up naming the module(s).
-        """
-        owned = [(m, t) for m, found in self._each("register_tasks") for t in found]
-        self.refuse_clashes("task", [(module, task.name) for module, task in owned])
-        for module, task in owned:
-            if task.name.partition(".")[0] != module or not TASK_NAME.fullmatch(task.name):
+    def _named_after_modules(self, hook: str, kind: str, separator: str) -> dict[str, Any]:
+        """The records `hook` returns, by name; a name declared twice, or not of the form
+        `<module><separator><verb>` for the declaring module, stops start-up naming it."""
+        owned = [(m, record) for m, found in self._each(hook) for record in found]
+        self.refuse_clashes(kind, [(module, record.name) for module, record in owned])
+        for module, record in owned:
+            prefix, _, verb = record.name.partition(separator)
+            if prefix != module or not VERB.fullmatch(verb):
                 raise ConfigError(
-                    f"module {self.label(module)} declares the task {task.name!r}; "
-                    f"a module names its tasks after itself: '{module}.<verb>', "
+                    f"module {self.label(module)} declares the {kind} {record.name!r}; "
+                    f"a module names its {kind}s after itself: '{module}{separator}<verb>', "
                     "the verb in lower case letters, digits and underscores"
                 )
         order = {name: index for index, name in enumerate(self.names)}
         owned.sort(key=lambda pair: (order[pair[0]], pair[1].name))
-        return {task.name: task for _, task in owned}
+        return {record.name: record for _, record in owned}
 
     def principal_resolver(self, runtime: Runtime) -> PrincipalResolver | None:
         """The one module that authenticates callers; a second one stops start-up."""

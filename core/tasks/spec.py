@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-
-# "<module>.<verb>": the module's name, a dot, then lower-case letters, digits, underscores.
-NAME = re.compile(r"[a-z][a-z0-9_-]*\.[a-z][a-z0-9_]*")
 
 
 @dataclass(frozen=True)
