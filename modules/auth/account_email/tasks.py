@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Protocol
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import Runtime, Task
+from core import Mailer, Message, Runtime, Task
 from modules.auth.account_email import tokens
 from modules.auth.account_email.mails import (
     password_changed_mail,
@@ -34,24 +35,19 @@ VERIFICATION_LINK = "auth.mail_verification_link"
 CHANGE_NOTICE = "auth.mail_password_changed"
 
 
+class LinkMail(Protocol):
+    """Writes a mail carrying a link with `token` (`mails.reset_password_mail` and its kin)."""
+
+    def __call__(self, mailer: Mailer, *, to: str, token: str, ttl: timedelta) -> Message: ...
+
+
 async def mail_reset_link(runtime: Runtime, session: AsyncSession, *, email: str) -> None:
     """Mail a reset link when an active account uses `email` now; otherwise nothing."""
     user = await get_user_by_email(session=session, email=email)
     if user is None or not user.is_active:
         return
     ttl = timedelta(minutes=runtime.settings_for(AuthConfig).reset_token_minutes)
-    token = tokens.new_token()
-    await runtime.mailer.deliver(
-        reset_password_mail(runtime.mailer, to=user.email, token=token, ttl=ttl)
-    )
-    await tokens.issue(
-        session=session,
-        token=token,
-        user_id=user.id,
-        email=user.email,
-        purpose=Purpose.reset,
-        ttl=ttl,
-    )
+    await _mail_link(runtime, session, user, Purpose.reset, ttl, reset_password_mail)
 
 
 async def mail_verification_link(
@@ -72,17 +68,22 @@ async def mail_verification_link(
     if user.email.lower() != email.lower():
         return  # the address changed since: a link to the old one could not be used
     ttl = timedelta(hours=runtime.settings_for(AuthConfig).verify_token_hours)
+    await _mail_link(runtime, session, user, Purpose.verify, ttl, verify_email_mail)
+
+
+async def _mail_link(
+    runtime: Runtime,
+    session: AsyncSession,
+    user: UserAccount,
+    purpose: Purpose,
+    ttl: timedelta,
+    compose: LinkMail,
+) -> None:
+    """Deliver a fresh link to `user`, then store its token (only once the server took it)."""
     token = tokens.new_token()
-    await runtime.mailer.deliver(
-        verify_email_mail(runtime.mailer, to=user.email, token=token, ttl=ttl)
-    )
+    await runtime.mailer.deliver(compose(runtime.mailer, to=user.email, token=token, ttl=ttl))
     await tokens.issue(
-        session=session,
-        token=token,
-        user_id=user.id,
-        email=user.email,
-        purpose=Purpose.verify,
-        ttl=ttl,
+        session=session, token=token, user_id=user.id, email=user.email, purpose=purpose, ttl=ttl
     )
 
 
