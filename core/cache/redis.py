@@ -1,34 +1,33 @@
 """Redis backend, shared by every worker process.
 
-Every call is bounded: ~1 s to connect and ~1 s to answer (`timeout`), so a Redis outage
-costs each request about a second (then `CacheUnavailable`), never the several seconds of
-redis-py's default retry-with-backoff. Nothing is cached about the outage: the pool drops
-broken connections and dials again on the next call, so service resumes by itself.
+Every call is bounded: about a second (`timeout`) to get a connection and as long to connect,
+send and read the answer, so a Redis outage costs each request about a second (then
+`CacheUnavailable`), never the several seconds of redis-py's default retry-with-backoff.
+Nothing is cached about the outage: a broken connection is closed and dials again when next
+used, so service resumes by itself.
 
-One retry, at once and on a fresh connection, follows a connection error: after a Redis
-restart every pooled connection is dead, and without it the first command on each would
-fail. A timeout is not retried (a silent server would only double the wait). Every command
-here may run twice: GET, MGET, DEL and plain SET are idempotent; a retried SET NX may
-report False for a key its own first attempt stored (the value is ours either way); and a
-retried rate-limit INCR (alone or carried by a read) may count one hit twice, only when the
-connection broke after Redis ran it. One hit too many, rarely, is a better trade than a 503
-per stale connection.
+Commands travel in batches (`core.cache.batches`), which retry once, at once and on a fresh
+socket, after a connection error: after a Redis restart every idle connection is dead, and
+without it the first command on each would fail. A timeout is not retried (a silent server
+would only double the wait). Every command here may run twice: GET, MGET, DEL and plain SET
+are idempotent; a retried SET NX may report False for a key its own first attempt stored (the
+value is ours either way); and a retried rate-limit INCR (alone or carried by a read) may
+count one hit twice, only when the connection broke after Redis ran it. One hit too many,
+rarely, is a better trade than a 503 per stale connection.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import cast
+from typing import Any, cast
 
-from redis.asyncio import BlockingConnectionPool, Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 
 from core.cache.base import CacheUnavailable
+from core.cache.batches import Batches
 from core.cache.rider import Rider, board
 from core.metrics.standard import CACHE_ERRORS
 
@@ -87,8 +86,20 @@ def _milliseconds(ttl: float) -> int:
     return max(1, math.ceil(ttl * 1000))
 
 
+class _Script:
+    """A Lua script run by its SHA1, loaded first where the server does not know it yet."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.sha = hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
+
+
+_INCR_SCRIPT = _Script(_INCR_WINDOW)
+_READ_AND_COUNT_SCRIPT = _Script(_READ_AND_COUNT)
+
+
 class RedisCache:
-    """`Cache` on `redis.asyncio` with bounded timeouts and one retry after a lost connection."""
+    """`Cache` on Redis, its commands batched (`core.cache.batches`), every call bounded."""
 
     def __init__(
         self,
@@ -99,28 +110,29 @@ class RedisCache:
         max_connections: int = 64,
         health_check_interval: int = 30,
     ) -> None:
-        # A blocking pool makes a burst beyond max_connections wait (up to `timeout`)
-        # for a free connection instead of failing at once with "Too many connections".
-        pool = BlockingConnectionPool.from_url(
+        self._batches = Batches(
             url,
             max_connections=max_connections,
             timeout=timeout,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
             health_check_interval=health_check_interval,
-            decode_responses=True,
         )
-        self._client = Redis.from_pool(pool)
         self._prefix = prefix
-        self._incr_window = self._client.register_script(_INCR_WINDOW)
-        self._read_and_count = self._client.register_script(_READ_AND_COUNT)
+
+    async def _execute(self, *command: str | int) -> Any:
+        """One command; its reply as redis-py parses it (str, int, None or a list of them)."""
+        with _unavailable_on_error():
+            return await self._batches.run(command)
+
+    async def _run_script(self, script: _Script, keys: Sequence[str], args: Sequence[int]) -> Any:
+        command: tuple[str | int, ...] = (len(keys), *keys, *args)
+        with _unavailable_on_error():
+            try:
+                return await self._batches.run(("EVALSHA", script.sha, *command))
+            except NoScriptError:  # a restarted or flushed server: send it the source once
+                return await self._batches.run(("EVAL", script.source, *command))
 
     async def get(self, key: str) -> str | None:
-        with _unavailable_on_error():
-            value = await self._client.get(self._prefix + key)
-        # decode_responses=True: redis-py's stubs cannot tell, replies are str, never bytes.
-        return cast("str | None", value)
+        return cast("str | None", await self._execute("GET", self._prefix + key))
 
     async def get_many(self, keys: Sequence[str]) -> list[str | None]:
         rider = board()
@@ -128,43 +140,41 @@ class RedisCache:
             return await self._get_many_counting(keys, rider)
         if not keys:
             return []
-        with _unavailable_on_error():
-            values = await self._client.mget([self._prefix + key for key in keys])
+        values = await self._execute("MGET", *(self._prefix + key for key in keys))
         return cast("list[str | None]", values)
 
     async def _get_many_counting(self, keys: Sequence[str], rider: Rider) -> list[str | None]:
         full_keys = [self._prefix + key for key in (*keys, rider.key)]
-        with _unavailable_on_error():
-            reply = await self._read_and_count(keys=full_keys, args=[_milliseconds(rider.ttl)])
-        *values, count, remaining_ms = reply
+        ttl_ms = _milliseconds(rider.ttl)
+        *values, count, remaining_ms = await self._run_script(
+            _READ_AND_COUNT_SCRIPT, full_keys, [ttl_ms]
+        )
         rider.counted = int(count), int(remaining_ms) / 1000
         return cast("list[str | None]", values)
 
     async def set(
         self, key: str, value: str, *, ttl: float | None = None, only_if_absent: bool = False
     ) -> bool:
-        px = None if ttl is None else _milliseconds(ttl)
-        with _unavailable_on_error():
-            stored = await self._client.set(self._prefix + key, value, px=px, nx=only_if_absent)
-        return bool(stored)
+        args: list[str | int] = ["SET", self._prefix + key, value]
+        if ttl is not None:
+            args += ["PX", _milliseconds(ttl)]
+        if only_if_absent:
+            args.append("NX")
+        return await self._execute(*args) is not None  # "OK", or nil when NX found the key
 
     async def delete(self, *keys: str) -> None:
-        if not keys:
-            return
-        with _unavailable_on_error():
-            await self._client.delete(*(self._prefix + key for key in keys))
+        if keys:
+            await self._execute("DEL", *(self._prefix + key for key in keys))
 
     async def incr(self, key: str, *, ttl: float) -> tuple[int, float]:
         window_ms = _milliseconds(ttl)
-        with _unavailable_on_error():
-            count, remaining_ms = await self._incr_window(
-                keys=[self._prefix + key], args=[window_ms]
-            )
+        count, remaining_ms = await self._run_script(
+            _INCR_SCRIPT, [self._prefix + key], [window_ms]
+        )
         return int(count), int(remaining_ms) / 1000
 
     async def ping(self) -> None:
-        with _unavailable_on_error():
-            await self._client.ping()
+        await self._execute("PING")
 
     async def close(self) -> None:
-        await self._client.aclose()
+        await self._batches.close()

@@ -7,10 +7,12 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.connection import AbstractConnection
 
 from core.cache import Cache, CacheUnavailable, create_cache
 from tests.support.relay import TcpRelay
@@ -237,3 +239,36 @@ async def test_redis_recovers_without_restart(prefix: str) -> None:
         await cache.delete("k")
         await cache.close()
         await proxy.stop()
+
+
+@needs_redis
+async def test_commands_issued_together_share_one_write_and_keep_their_replies(
+    prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Requests reading at once cost one write on one connection, not one each."""
+    assert REDIS_URL
+    cache = create_cache(REDIS_URL, prefix=prefix)
+    writes: list[object] = []
+    original = AbstractConnection.send_packed_command
+
+    async def counted(self: AbstractConnection, command: Any, *args: Any, **kwargs: Any) -> None:
+        writes.append(command)
+        await original(self, command, *args, **kwargs)
+
+    try:
+        await asyncio.gather(*(cache.set(f"k{n}", f"v{n}", ttl=10) for n in range(20)))
+        await cache.set("text", "not a number", ttl=10)
+        monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+        replies = await asyncio.gather(
+            *(cache.get(f"k{n}") for n in range(20)),
+            cache.incr("text", ttl=10),  # an error reply amid the batch fails this one only
+            cache.get_many(["k0", "missing", "k19"]),
+            return_exceptions=True,
+        )
+        assert replies[:20] == [f"v{n}" for n in range(20)]
+        assert isinstance(replies[20], CacheUnavailable)
+        assert replies[21] == ["v0", None, "v19"]
+        assert len(writes) == 1
+        assert await cache.get("k7") == "v7"  # the connection is still in step
+    finally:
+        await cache.close()

@@ -1,6 +1,6 @@
 """With the API rate limit on, a warm authenticated request still costs one cache round trip:
 the limiter's count rides on the resolver's read. Counted on the real cache: its calls, and on
-Redis the commands actually written to the socket."""
+Redis the commands the request sent."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import asyncio
 from typing import Any
 
 import pytest
-from redis.asyncio.connection import AbstractConnection
 
+from core.cache.batches import Batches, Command
 from core.settings import Settings
 
 from .support import ME, app_and_client, bearer, runtime_of, signed_up
@@ -19,7 +19,7 @@ LIMIT = 4
 
 
 class Sends(list[object]):
-    """Every write to a Redis socket by the task that last cleared it (requests run in it)."""
+    """Every command sent to Redis by the task that last cleared it (requests run in it)."""
 
     task: asyncio.Task[Any] | None = None
 
@@ -30,15 +30,17 @@ class Sends(list[object]):
 
 @pytest.fixture
 def sends(monkeypatch: pytest.MonkeyPatch) -> Sends:
+    """Commands reach the socket in batches written by a task of their own (`Batches`): they
+    are counted where the request hands them over, each one a round trip it waits for."""
     sent = Sends()
-    original = AbstractConnection.send_packed_command
+    original = Batches.run
 
-    async def counted(self: AbstractConnection, command: Any, *args: Any, **kwargs: Any) -> None:
+    async def counted(self: Batches, command: Command) -> Any:
         if asyncio.current_task() is sent.task:
             sent.append(command)
-        await original(self, command, *args, **kwargs)
+        return await original(self, command)
 
-    monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+    monkeypatch.setattr(Batches, "run", counted)
     return sent
 
 
