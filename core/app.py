@@ -14,6 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from core.checks import core_checks
 from core.constraints import describe_constraints
 from core.errors import install_error_handlers
+from core.heap import freeze_startup_heap
 from core.host import Host
 from core.inventory import describe_modules
 from core.logs import configure_logging, json_logs, package_logger
@@ -41,8 +42,13 @@ def create_app(
     *,
     plugins: PluginsConfig | None = None,
     extra_plugins: Iterable[object] = (),
+    freeze_heap: bool = False,
 ) -> FastAPI:
-    """Build the app from `plugins.toml` (or `plugins`); raises ConfigError on a bad setup."""
+    """Build the app from `plugins.toml` (or `plugins`); raises ConfigError on a bad setup.
+
+    `freeze_heap`: once started, take start-up's objects out of garbage collection
+    (`core.heap`); for a process that serves this one app until it exits.
+    """
     settings = settings or Settings()
     as_json = json_logs(settings)
     configure_logging(settings.log_level, json=as_json)  # before loading: discovery may warn
@@ -54,7 +60,7 @@ def create_app(
     app = FastAPI(
         title="Trellis",
         version=VERSION,
-        lifespan=_lifespan(runtime, host, shutdown),
+        lifespan=_lifespan(runtime, host, shutdown, freeze_heap=freeze_heap),
         generate_unique_id_function=operation_id,
         docs_url="/docs",
         redoc_url="/redoc",
@@ -88,8 +94,13 @@ def create_app(
     return app
 
 
+def create_served_app() -> FastAPI:
+    """The app as `trellis serve` hands it to uvicorn: each worker's own, for its lifetime."""
+    return create_app(freeze_heap=True)
+
+
 def _lifespan(
-    runtime: Runtime, host: Host, shutdown: Shutdown
+    runtime: Runtime, host: Host, shutdown: Shutdown, *, freeze_heap: bool
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -105,6 +116,8 @@ def _lifespan(
             await stack.enter_async_context(background_tasks(runtime))
             # Here, not in create_app: `trellis serve` builds the app once to check it first.
             log.info("modules enabled: %s", ", ".join(host.names))
+            if freeze_heap:
+                freeze_startup_heap()
             yield
 
     return lifespan

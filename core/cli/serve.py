@@ -56,7 +56,7 @@ def serve(
         check_setup(settings)
         with _metrics_directory(settings, 1 if reload else workers):
             uvicorn.run(
-                "core.app:create_app",
+                "core.app:create_served_app",
                 factory=True,
                 host=host,
                 port=port,

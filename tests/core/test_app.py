@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import inspect
 import re
 from collections.abc import AsyncIterator
@@ -187,6 +188,23 @@ async def test_the_app_reads_its_modules_from_plugins_toml(settings: Settings) -
     async with running(app) as client:
         assert (await client.get("/health")).status_code == 200
         assert (await client.get("/api/v1/users/me")).status_code == 404
+
+
+async def test_a_served_app_freezes_its_start_up_heap(settings: Settings) -> None:
+    """`trellis serve`'s workers take start-up's objects out of garbage collection."""
+    app = create_app(settings, plugins=plugins(["health"]), freeze_heap=True)
+    frozen_before = gc.get_freeze_count()
+    try:
+        async with running(app) as client:
+            assert gc.get_freeze_count() > frozen_before
+            assert (await client.get("/health")).status_code == 200
+    finally:
+        gc.unfreeze()  # this test process builds many apps: let them be collected
+
+
+async def test_an_app_built_for_tests_leaves_the_heap_alone(settings: Settings) -> None:
+    async with running(create_app(settings, plugins=plugins(["health"]))):
+        assert gc.get_freeze_count() == 0
 
 
 def test_every_endpoint_and_dependency_is_async(settings: Settings) -> None:

@@ -166,7 +166,7 @@ def test_serve_runs_uvicorn_with_the_factory(
     }
     assert calls == [
         (
-            ("core.app:create_app",),
+            ("core.app:create_served_app",),
             {
                 "factory": True,
                 **expected,
