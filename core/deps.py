@@ -102,12 +102,14 @@ BearerToken = Annotated[str | None, Depends(bearer_token)]
 
 async def resolve_token(connection: HTTPConnection, token: str) -> Principal | None:
     """Resolve once per request or handshake: the rate limit and the route may both ask."""
-    if hasattr(connection.state, "principal"):
-        cached: Principal | None = connection.state.principal
+    # `connection.state` is this dict; asking it for a missing name costs an exception.
+    state = connection.scope.setdefault("state", {})
+    if "principal" in state:
+        cached: Principal | None = state["principal"]
         return cached
     resolver: PrincipalResolver | None = connection.app.state.principal_resolver
     principal = await resolver.resolve(token) if resolver else None
-    connection.state.principal = principal
+    state["principal"] = principal
     return principal
 
 
@@ -179,16 +181,17 @@ async def get_module_inventory(request: Request) -> list[ModuleReport]:
 ModuleInventory = Annotated[list[ModuleReport], Depends(get_module_inventory)]
 
 
-async def api_rate_limit(
-    connection: HTTPConnection, response: Response, runtime: RuntimeDep
-) -> None:
+async def api_rate_limit(connection: HTTPConnection, response: Response) -> None:
     """The general API limit, per user when the token is valid, else per client address.
 
     It reads the Authorization header (a WebSocket handshake: the `bearer.` subprotocol)
     itself rather than through `bearer_token`, so routes that need no sign-in are not
     documented as needing one. A handshake counts as one request. The count rides on the
-    resolver's cache read (`consume_as`): one round trip for both.
+    resolver's cache read (`consume_as`): one round trip for both. It takes the runtime from
+    the app rather than through `RuntimeDep`: FastAPI solves a dependency's own dependencies
+    on every request, cached or not, and this one runs on every API request.
     """
+    runtime: Runtime = connection.app.state.runtime
     if runtime.settings.rate_limit_disabled:
         return
     if connection.scope["type"] == "websocket":

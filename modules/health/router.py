@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from core import ReadinessChecks
 from modules.health.schemas import Liveness, Readiness
@@ -12,10 +12,14 @@ from modules.health.service import readiness
 router = APIRouter(prefix="/health", tags=["health"])
 
 
+# Rendered once: probes and load balancers ask many times a second.
+_LIVE = Liveness().model_dump_json().encode()
+
+
 @router.get("", response_model=Liveness)
-async def live() -> Liveness:
+async def live() -> Response:
     """The process is up; no dependency is touched."""
-    return Liveness()
+    return Response(_LIVE, media_type="application/json")
 
 
 @router.get(
