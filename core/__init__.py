@@ -44,7 +44,7 @@ from core.records import (
 )
 from core.runtime import Runtime
 from core.settings import Settings
-from core.shedding import Gate
+from core.shedding import Gate, time_queued
 from core.tasks.spec import Task
 from core.timestamps import UTCDateTime, utcnow
 
@@ -105,5 +105,6 @@ __all__ = [
     "render",
     "require",
     "seconds_left",
+    "time_queued",
     "utcnow",
 ]

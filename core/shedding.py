@@ -24,16 +24,29 @@ import asyncio
 import time
 from collections import deque
 from collections.abc import Callable, Collection
+from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.errors import problem_response
 from core.metrics.standard import HTTP_SHED
 
-__all__ = ["Gate", "LoadSheddingMiddleware"]
+__all__ = ["Gate", "LoadSheddingMiddleware", "time_queued"]
 
 RETRY_AFTER_SECONDS = 1
 _DETAIL = "The server is busy. Please retry shortly."
+
+
+_QUEUED: ContextVar[float] = ContextVar("trellis_queued", default=0.0)
+
+
+def time_queued() -> float:
+    """Seconds the current request waited for one of the worker's slots (0 outside one).
+
+    A later wait of its own (the users module's hashing lane) takes it off its bound: a
+    client's patience is spent once, whichever queue it is spent in.
+    """
+    return _QUEUED.get()
 
 
 class Gate:
@@ -56,17 +69,19 @@ class Gate:
         """Whether the next request would have to wait."""
         return self.in_flight >= self.limit or bool(self._waiting)
 
-    async def enter(self, *, wait: bool = True) -> bool:
-        """Take a slot; False when none came free within `max_wait`, or at once unless `wait`."""
+    async def enter(self, *, wait: bool = True, within: float | None = None) -> bool:
+        """Take a slot; False when none came free within `max_wait` (or `within`, when given),
+        or at once unless `wait`."""
         if not self.full:
             self.in_flight += 1  # the fast path: no await, no timer
             return True
-        if not wait or self.max_wait <= 0:
+        max_wait = self.max_wait if within is None else within
+        if not wait or max_wait <= 0:
             return False
         slot: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.append(slot)
         try:
-            async with asyncio.timeout(self.max_wait):
+            async with asyncio.timeout(max_wait):
                 await slot
         except TimeoutError:
             # A slot handed over in the same instant the timer fired is ours: keep it.
@@ -122,6 +137,7 @@ class LoadSheddingMiddleware:
             await self.app(scope, receive, send)
             return
         wait = not (self.gate.full and self._overrun())  # the scan only when it matters
+        arrived = self.clock()
         if not await self.gate.enter(wait=wait):
             HTTP_SHED.inc()
             response = problem_response(
@@ -133,9 +149,12 @@ class LoadSheddingMiddleware:
             await response(scope, receive, send)
             return
         key = id(scope)
-        self._admitted[key] = self.clock()
+        admitted = self._admitted[key] = self.clock()
+        queued = _QUEUED.set(admitted - arrived) if admitted > arrived else None
         try:
             await self.app(scope, receive, send)
         finally:
+            if queued is not None:
+                _QUEUED.reset(queued)
             del self._admitted[key]
             self.gate.leave()

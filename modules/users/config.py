@@ -19,7 +19,8 @@ class UsersConfig(BaseModel, extra="forbid"):
     # Hashes (bcrypt) running at once per worker; unset: one per CPU core the process may use.
     # More only queue in the kernel's scheduler and slow every request of the worker down.
     hash_concurrency: int | None = Field(None, ge=1, le=1024)
-    # Seconds a login, registration or password change waits for a hashing slot before 503.
+    # Seconds a login, registration or password change may queue, for a worker slot and then a
+    # hashing slot, before a 503.
     hash_wait_seconds: float = Field(1.0, ge=0, le=60)
     list_max_limit: int = Field(100, ge=1, le=1000)
 

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import bcrypt
 
-from core import Gate, Runtime
+from core import Gate, Runtime, time_queued
 from modules.users.config import UsersConfig
 from modules.users.exceptions import HashingBusy, PasswordRejected
 from modules.users.schemas import has_unstorable
@@ -107,10 +107,13 @@ async def hashing(runtime: Runtime) -> AsyncIterator[Hasher]:
     """Hold one hashing slot for the block; HashingBusy (503) when none came free in time.
 
     Beyond the machine's cores more hashes only slow each other and the event loop down,
-    and a login that waits longer than a client does is wasted work.
+    and a login that waits longer than a client does is wasted work. The time the request
+    already queued for a worker slot counts against this wait: in all, it waits at most
+    `hash_wait_seconds` before hashing, and a client's 2 s timeout outlasts wait and hash.
     """
     lane = lane_for(runtime)
-    if not await lane.enter():
+    within = lane.max_wait - time_queued()
+    if not await lane.enter(wait=within > 0, within=within):
         raise HashingBusy()
     hasher = Hasher(runtime.settings_for(UsersConfig).bcrypt_rounds)
     try:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
 from starlette.types import Receive, Scope, Send
 
 from core.settings import Settings
-from core.shedding import Gate, LoadSheddingMiddleware
+from core.shedding import Gate, LoadSheddingMiddleware, time_queued
 
 
 async def test_the_gate_admits_up_to_its_limit_then_makes_others_wait() -> None:
@@ -143,11 +144,20 @@ class Clock:
         return self.now
 
 
-async def test_a_full_gate_whose_holders_overran_the_wait_refuses_at_once() -> None:
-    app, clock = HeldApp(), Clock()
-    edge = LoadSheddingMiddleware(app, max_in_flight=2, max_wait=60.0, clock=clock)
+@asynccontextmanager
+async def clocked_edge(
+    app: HeldApp, clock: Clock, *, max_in_flight: int
+) -> AsyncIterator[tuple[LoadSheddingMiddleware, httpx.AsyncClient]]:
+    """The gate in front of `app`, waits of up to 60 s, its clock moved by the test."""
+    edge = LoadSheddingMiddleware(app, max_in_flight=max_in_flight, max_wait=60.0, clock=clock)
     transport = httpx.ASGITransport(app=edge)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield edge, client
+
+
+async def test_a_full_gate_whose_holders_overran_the_wait_refuses_at_once() -> None:
+    app, clock = HeldApp(), Clock()
+    async with clocked_edge(app, clock, max_in_flight=2) as (edge, client):
         running = [asyncio.create_task(client.get("/work")) for _ in range(2)]
         await asyncio.sleep(0.01)
         clock.now += 61  # the holders have run longer than a waiter may wait
@@ -163,9 +173,7 @@ async def test_a_full_gate_whose_holders_overran_the_wait_refuses_at_once() -> N
 
 async def test_a_full_gate_with_young_holders_still_queues() -> None:
     app, clock = HeldApp(), Clock()
-    edge = LoadSheddingMiddleware(app, max_in_flight=1, max_wait=60.0, clock=clock)
-    transport = httpx.ASGITransport(app=edge)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with clocked_edge(app, clock, max_in_flight=1) as (edge, client):
         running = asyncio.create_task(client.get("/work"))
         await asyncio.sleep(0.01)
         clock.now += 59
@@ -174,6 +182,30 @@ async def test_a_full_gate_with_young_holders_still_queues() -> None:
         assert edge.gate.waiting == 1
         app.release.set()
         assert [(await running).status_code, (await queued).status_code] == [200, 200]
+
+
+class QueueReporter(HeldApp):
+    """Held like `HeldApp`; answers with how long each request queued for its slot."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        queued = time_queued()
+        await self.release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": str(queued).encode()})
+
+
+async def test_a_request_knows_how_long_it_queued_for_its_slot() -> None:
+    app, clock = QueueReporter(), Clock()
+    async with clocked_edge(app, clock, max_in_flight=1) as (_, client):
+        first = asyncio.create_task(client.get("/work"))
+        await asyncio.sleep(0.01)
+        second = asyncio.create_task(client.get("/work"))
+        await asyncio.sleep(0.01)
+        clock.now += 0.75  # the first holds the only slot this long
+        app.release.set()
+        assert float((await first).text) == 0.0
+        assert float((await second).text) == 0.75
+    assert time_queued() == 0.0  # nothing outside a request
 
 
 def test_the_settings_default_to_a_limit_and_exempt_the_probes(

@@ -3,6 +3,8 @@ problem+json with Retry-After (after the bounded wait), and changes nothing."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import httpx
@@ -75,3 +77,26 @@ async def test_a_full_lane_refuses_a_password_change_and_keeps_the_old_one(
     assert (await client.get(ME, headers=bearer(access))).status_code == 200  # not revoked
     assert (await login(client, "ann@example.com")).status_code == 200
     assert (await login(client, "ann@example.com", "a brand new passphrase")).status_code == 401
+
+
+async def test_time_queued_for_a_worker_slot_counts_against_the_lane_wait(
+    make_client: ClientFactory,
+) -> None:
+    """A login that already waited its `hash_wait_seconds` at the worker's gate is refused
+    at once by a full lane rather than waiting as long again, past a client's timeout."""
+    lane_settings = {"users": {**LANE["users"], "hash_wait_seconds": 1.0}}
+    one_slot = {"rate_limit_disabled": True, "max_in_flight": 1, "in_flight_wait": 5.0}
+    async with make_client(MODULES, lane_settings, settings_override=one_slot) as client:
+        await register(client, "ann@example.com")
+        lane = await held(client)
+        started = time.monotonic()
+        # The first login holds the worker's only slot while it waits 1 s for the lane.
+        first = asyncio.create_task(login(client, "ann@example.com"))
+        await asyncio.sleep(0.05)
+        second = await login(client, "ann@example.com")  # queued behind it for about 1 s
+        waited = time.monotonic() - started
+        assert_busy(await first)
+        assert_busy(second)
+        lane.leave()
+    # Both waits in full would take 2 s; the second's lane wait was what its gate wait left.
+    assert 1.0 <= waited < 1.6, waited
