@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
+import threading
 import time
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from uuid import UUID
 
 import bcrypt
@@ -20,7 +24,13 @@ from modules.users import (
     set_password,
 )
 from modules.users import service as service_module
-from modules.users.passwords import Hasher, hash_password_sync, verify_password_sync
+from modules.users.passwords import (
+    HASHING_NICENESS,
+    Hasher,
+    hash_password_sync,
+    hashing,
+    verify_password_sync,
+)
 from modules.users.service import create_user
 
 from .helpers import PASSWORD
@@ -61,11 +71,25 @@ async def test_hashing_does_not_block_the_event_loop() -> None:
 
     task = asyncio.create_task(ticker())
     started = time.perf_counter()
-    await Hasher(rounds=11).hash("some password")
+    with ThreadPoolExecutor(1) as threads:
+        await Hasher(rounds=11, threads=threads).hash("some password")
     elapsed = time.perf_counter() - started
     task.cancel()
     # While bcrypt ran (tens of ms or more), the loop kept ticking.
     assert ticks >= max(1, int(elapsed / 0.005) // 4)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a priority per thread is Linux's")
+async def test_hashing_threads_run_below_the_event_loops_priority(runtime: Runtime) -> None:
+    """A login storm's bcrypt checks leave the event loop a core for every other request."""
+
+    def own_niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    async with hashing(runtime) as hasher:
+        loop = asyncio.get_running_loop()
+        in_hashing_thread = await loop.run_in_executor(hasher.threads, own_niceness)
+    assert in_hashing_thread == min(own_niceness() + HASHING_NICENESS, 19)
 
 
 async def test_authenticate(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
