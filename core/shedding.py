@@ -126,6 +126,15 @@ class LoadSheddingMiddleware:
         self.exempt = frozenset(exempt)
         self.clock = clock
         self._admitted: dict[int, float] = {}  # id of each slot holder's scope: when it got in
+        # Rendered once: under overload most answers are this one, and each costs the CPU
+        # the admitted requests are waiting for.
+        refusal = problem_response(
+            503,
+            title="Service Unavailable",
+            detail=_DETAIL,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+        self._refusal = refusal.raw_headers, refusal.body
 
     def _overrun(self) -> bool:
         """Whether a request holding a slot has run longer than a waiter may wait."""
@@ -140,13 +149,11 @@ class LoadSheddingMiddleware:
         arrived = self.clock()
         if not await self.gate.enter(wait=wait):
             HTTP_SHED.inc()
-            response = problem_response(
-                503,
-                title="Service Unavailable",
-                detail=_DETAIL,
-                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-            )
-            await response(scope, receive, send)
+            headers, body = self._refusal
+            # A list of its own: an outer middleware may change it in place.
+            start = {"type": "http.response.start", "status": 503, "headers": list(headers)}
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
             return
         key = id(scope)
         admitted = self._admitted[key] = self.clock()
