@@ -18,7 +18,6 @@ from sqlalchemy.pool import NullPool
 
 from core.postgres import connect_args
 from core.settings import Settings
-from core.shedding import Gate
 
 DEFERRED_BEGIN = "trellis_deferred_begin"
 COMMIT_ACTIONS = "trellis.on_commit"
@@ -43,22 +42,6 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_recycle=1800,
         connect_args=connect_args(settings),
     )
-
-
-def connection_slots(settings: Settings) -> Gate | None:
-    """A first-come, first-served queue for the PostgreSQL pool's connections (None on SQLite).
-
-    SQLAlchemy's async pool hands a returned connection to its longest waiter, but a request
-    arriving meanwhile takes it first and the waiter queues again at the back: under load some
-    requests waited the whole `DB_POOL_TIMEOUT` while later ones went ahead (`PATCH
-    /users/me` at 64 connections: a p99 of 1.3 s, a tail of 3.5 to 5 s). A request's
-    transaction takes one of as many slots as the pool has connections, in arrival order, and
-    the slot changes hands without a gap (`Gate`).
-    """
-    if settings.resolved_database_url.startswith("sqlite"):
-        return None
-    limit = settings.pool_size + settings.pool_overflow
-    return Gate(limit=limit, max_wait=settings.db_pool_timeout)
 
 
 def _sqlite_engine(url: str, settings: Settings) -> AsyncEngine:

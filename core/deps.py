@@ -13,7 +13,6 @@ from weakref import WeakKeyDictionary
 from fastapi import Depends, Request, Response
 from fastapi.security import OAuth2PasswordBearer
 from pydantic import BaseModel
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
@@ -73,20 +72,11 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 async def get_session(request: Request, runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
     """One transaction per request: committed before the response is sent, else rolled back.
 
-    Safe methods get a read session, which on SQLite does not queue behind writers. On
-    PostgreSQL the request first waits its turn for a connection (`Runtime.connection_slots`).
+    Safe methods get a read session, which on SQLite does not queue behind writers.
     """
     sessions = runtime.read_sessions if request.method in READ_METHODS else runtime.sessions
-    slots = runtime.connection_slots
-    if slots is not None and not await slots.enter():
-        # What the pool itself raises after DB_POOL_TIMEOUT: a 503 with Retry-After.
-        raise sa_exc.TimeoutError("no database connection came free within DB_POOL_TIMEOUT")
-    try:
-        async with transaction(sessions) as session:
-            yield session
-    finally:
-        if slots is not None:
-            slots.leave()
+    async with transaction(sessions) as session:
+        yield session
 
 
 # scope="function": commit when the handler returns, before the response is sent, so a client

@@ -17,18 +17,11 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.cache import Cache, create_cache
-from core.db import (
-    connection_slots,
-    create_engine,
-    create_read_sessionmaker,
-    create_sessionmaker,
-    transaction,
-)
+from core.db import create_engine, create_read_sessionmaker, create_sessionmaker, transaction
 from core.mail import Mailer, MailSettings, create_mailer
 from core.realtime import PubSub, create_pubsub
 from core.records import Permission
 from core.settings import Settings
-from core.shedding import Gate
 from core.tasks.queue import TaskQueue
 from core.tasks.spec import Task
 
@@ -64,8 +57,6 @@ class Runtime:
     permissions: Mapping[str, Permission]  # what the enabled modules declare, by name
     pubsub: PubSub  # channels every instance shares: Redis with REDIS_URL, else in-process
     tasks: TaskQueue  # the enabled modules' background tasks: `await runtime.tasks.enqueue(...)`
-    # Requests' turns at the database pool, in arrival order (`core.db.connection_slots`).
-    connection_slots: Gate | None = None
 
     @classmethod
     def build(
@@ -99,7 +90,6 @@ class Runtime:
                 settings.redis_url, prefix=settings.cache_prefix, timeout=settings.cache_timeout
             ),
             tasks=TaskQueue(tasks or {}),
-            connection_slots=connection_slots(settings),
         )
 
     def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
