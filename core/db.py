@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
+from core.pool import FairAsyncPool
 from core.postgres import connect_args
 from core.settings import Settings
 
@@ -35,6 +36,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         return _sqlite_engine(url, settings)
     return create_async_engine(
         url,
+        poolclass=FairAsyncPool,
         pool_size=settings.pool_size,
         max_overflow=settings.pool_overflow,
         pool_timeout=settings.db_pool_timeout,
@@ -53,7 +55,11 @@ def _sqlite_engine(url: str, settings: Settings) -> AsyncEngine:
         url,
         # The busy timeout: how long a statement waits for another connection's lock.
         connect_args={"timeout": settings.db_statement_timeout_ms / 1000},
-        **({"poolclass": NullPool} if memory else {"pool_timeout": settings.db_pool_timeout}),
+        **(
+            {"poolclass": NullPool}
+            if memory
+            else {"poolclass": FairAsyncPool, "pool_timeout": settings.db_pool_timeout}
+        ),
     )
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     event.listen(engine.sync_engine, "begin", _sqlite_begin)
