@@ -10,8 +10,11 @@ runs at most `max_in_flight` requests; the next ones wait, first come first serv
 The wait bounds only the queue; a waiter admitted late then takes as long as the requests
 ahead of it did. So when the gate is full and a request holding a slot has already run longer
 than `max_wait`, the worker is past the point where waiting pays (a waiter would spend its wait
-and then at least that long again, past a client's patience): the next request is refused at
-once instead of queueing.
+and then at least that long again, past a client's patience): the next request is refused
+without queueing. Its 503 still leaves after `max_wait`, as a waiter's would: a client that
+retries at once (most load generators, many naive clients) would otherwise be answered
+thousands of times a second, and those refusals would take the CPU the admitted requests need
+to finish. The pause is a timer, not work, and one per open connection at most.
 
 Liveness, readiness and metrics probes (`exempt` paths) are neither counted nor refused: an
 overloaded worker is still alive, and a readiness probe failing under load would move the
@@ -148,6 +151,8 @@ class LoadSheddingMiddleware:
         wait = not (self.gate.full and self._overrun())  # the scan only when it matters
         arrived = self.clock()
         if not await self.gate.enter(wait=wait):
+            if not wait:
+                await asyncio.sleep(self.gate.max_wait)  # paced: see the module's docstring
             HTTP_SHED.inc()
             headers, body = self._refusal
             # A list of its own: an outer middleware may change it in place.

@@ -146,27 +146,34 @@ class Clock:
 
 @asynccontextmanager
 async def clocked_edge(
-    app: HeldApp, clock: Clock, *, max_in_flight: int
+    app: HeldApp, clock: Clock, *, max_in_flight: int, max_wait: float = 60.0
 ) -> AsyncIterator[tuple[LoadSheddingMiddleware, httpx.AsyncClient]]:
-    """The gate in front of `app`, waits of up to 60 s, its clock moved by the test."""
-    edge = LoadSheddingMiddleware(app, max_in_flight=max_in_flight, max_wait=60.0, clock=clock)
+    """The gate in front of `app`, its clock (not its timers) moved by the test."""
+    edge = LoadSheddingMiddleware(app, max_in_flight=max_in_flight, max_wait=max_wait, clock=clock)
     transport = httpx.ASGITransport(app=edge)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         yield edge, client
 
 
-async def test_a_full_gate_whose_holders_overran_the_wait_refuses_at_once() -> None:
+async def test_a_full_gate_whose_holders_overran_the_wait_refuses_without_queueing() -> None:
     app, clock = HeldApp(), Clock()
-    async with clocked_edge(app, clock, max_in_flight=2) as (edge, client):
+    async with clocked_edge(app, clock, max_in_flight=2, max_wait=0.2) as (edge, client):
         running = [asyncio.create_task(client.get("/work")) for _ in range(2)]
         await asyncio.sleep(0.01)
-        clock.now += 61  # the holders have run longer than a waiter may wait
-        # Queued, it would wait its 60 s: the deadline only bounds a broken test.
-        refused = await asyncio.wait_for(client.get("/work"), timeout=10)
+        clock.now += 1  # the holders have run longer than a waiter may wait
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        refusal = asyncio.create_task(client.get("/work"))
+        await asyncio.sleep(0.05)
+        assert edge.gate.waiting == 0  # not in the queue: no slot will be handed to it
+        app.release.set()  # slots come free while it pauses; it is refused all the same
+        refused = await asyncio.wait_for(refusal, timeout=10)
+        # Paced: answered when a waiter would have been, not at once, so a client retrying
+        # at once cannot make the worker answer refusals all day.
+        assert loop.time() - started >= 0.2
         assert refused.status_code == 503
         assert refused.headers["retry-after"] == "1"
-        assert edge.gate.waiting == 0
-        app.release.set()
+        assert app.entered == 2
         assert [r.status_code for r in await asyncio.gather(*running)] == [200, 200]
         assert (await client.get("/work")).status_code == 200  # holders' times are forgotten
 
