@@ -1,4 +1,4 @@
-"""`trellis serve`: check the configuration, then hand over to uvicorn."""
+"""`trellis serve`: check the configuration, then hand over to uvicorn (`core.cli.server`)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from contextlib import contextmanager
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from core.cli.context import check_setup, fail, load_settings
+from core.cli.server import run_uvicorn
 from core.logs import UVICORN_LOG_CONFIG
 from core.mail import MailSettings, UnsafeMailSettings
 from core.metrics import multiprocess
@@ -55,7 +55,7 @@ def serve(
                 fail(str(error))
         check_setup(settings)
         with _metrics_directory(settings, 1 if reload else workers):
-            uvicorn.run(
+            run_uvicorn(
                 "core.app:create_served_app",
                 factory=True,
                 host=host,

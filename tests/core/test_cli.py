@@ -148,7 +148,7 @@ def test_serve_runs_uvicorn_with_the_factory(
         calls.append((args, kwargs))
         workers_see.append(os.environ.get("WEB_CONCURRENCY"))
 
-    monkeypatch.setattr("core.cli.serve.uvicorn.run", run)
+    monkeypatch.setattr("core.cli.serve.run_uvicorn", run)
     result = trellis(sqlite, ["serve", "--port", "9000", "--workers", "2", "--no-access-log"])
     assert result.exit_code == 0, result.output
     expected = {"host": "127.0.0.1", "port": 9000, "workers": 2, "reload": False}
@@ -188,7 +188,7 @@ def test_serve_takes_the_websocket_heartbeat_from_the_settings(
     sqlite: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[dict[str, Any]] = []
-    monkeypatch.setattr("core.cli.serve.uvicorn.run", lambda *a, **kw: calls.append(kw))
+    monkeypatch.setattr("core.cli.serve.run_uvicorn", lambda *a, **kw: calls.append(kw))
     quick = sqlite.model_copy(update={"ws_ping_interval": 5.0, "ws_ping_timeout": 2.5})
     assert trellis(quick, ["serve"]).exit_code == 0
     assert [(kw["ws_ping_interval"], kw["ws_ping_timeout"]) for kw in calls] == [(5.0, 2.5)]
@@ -197,7 +197,7 @@ def test_serve_takes_the_websocket_heartbeat_from_the_settings(
 def test_serve_refuses_a_bad_configuration_in_one_line(
     sqlite: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("core.cli.serve.uvicorn.run", lambda *a, **kw: pytest.fail("started"))
+    monkeypatch.setattr("core.cli.serve.run_uvicorn", lambda *a, **kw: pytest.fail("started"))
     options = CliOptions(settings=sqlite, plugins=plugins(["beta"]), extra_plugins=FIXTURE_PLUGINS)
     failed_with(runner.invoke(app, ["serve"], obj=options), "requires 'alpha'")
 
@@ -207,7 +207,7 @@ def test_serve_in_production_needs_a_shared_cache_for_several_workers(
 ) -> None:
     monkeypatch.chdir(tmp_path)  # no stray .env
     calls: list[dict[str, Any]] = []
-    monkeypatch.setattr("core.cli.serve.uvicorn.run", lambda *a, **kw: calls.append(kw))
+    monkeypatch.setattr("core.cli.serve.run_uvicorn", lambda *a, **kw: calls.append(kw))
     production = sqlite.model_copy(update={"environment": Environment.production})
 
     # Each worker's own cache would miss the logouts and revocations made in the others.
@@ -223,7 +223,7 @@ def test_serve_in_production_refuses_smtp_credentials_in_clear_text(
     sqlite: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("core.cli.serve.uvicorn.run", lambda *a, **kw: pytest.fail("started"))
+    monkeypatch.setattr("core.cli.serve.run_uvicorn", lambda *a, **kw: pytest.fail("started"))
     for name, value in {
         "SMTP_HOST": "mail.example.com",
         "SMTP_USER": "mailer",
