@@ -80,7 +80,9 @@ def run(
 def _wrk(port: int, request: Request, *, connections: int, seconds: float, timeout: float) -> Load:
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "request.lua"
-        lines = [f"wrk.method = {_lua(request.method)}", f"wrk.body = {_lua(request.body)}"]
+        lines = [f"wrk.method = {_lua(request.method)}"]
+        if request.body:  # any body, even empty, makes wrk send a Content-Length
+            lines.append(f"wrk.body = {_lua(request.body)}")
         lines += [f"wrk.headers[{_lua(k)}] = {_lua(v)}" for k, v in request.headers.items()]
         if request.varies:
             listed = ", ".join(_lua(value) for value in request.authorizations)

@@ -53,10 +53,12 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         length, chunked = _framing(scope)
-        if length is None and not chunked and scope.get("http_version", "1.1") < "2":
-            # No Content-Length, no Transfer-Encoding: HTTP/1.x says there is no body
-            # (RFC 9112 §6.3), so nothing can be too large or too slow (most GETs).
-            # HTTP/2 frames a body without either header, so it takes the full path.
+        if not chunked and (
+            length == "0" or (length is None and scope.get("http_version", "1.1") < "2")
+        ):
+            # No body: nothing can be too large or too slow (most GETs). Without Content-Length
+            # or Transfer-Encoding HTTP/1.x has none (RFC 9112 §6.3); HTTP/2 frames a body
+            # without either header, so there only `Content-Length: 0` says so.
             await self.app(scope, receive, send)
             return
         if length is not None and length.isdigit() and int(length) > self.max_bytes:

@@ -17,7 +17,7 @@ HTTP_DURATION = histogram(
 HTTP_IN_FLIGHT = gauge("trellis_http_requests_in_flight", "HTTP requests being answered now.")
 HTTP_SHED = counter(
     "trellis_http_shed_total",
-    "Requests answered 503 at once because the worker had no free slot in time (load shedding).",
+    "Requests answered 503 because the worker had no free slot in time (load shedding).",
 )
 DB_POOL_SIZE = gauge("trellis_db_pool_size", "Connections the database pool keeps open.")
 DB_POOL_CHECKED_OUT = gauge("trellis_db_pool_checked_out", "Database connections in use now.")

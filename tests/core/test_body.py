@@ -97,6 +97,17 @@ async def test_a_body_in_time_passes_and_is_not_timed_afterwards() -> None:
         assert streamed.json() == {"size": 3}
 
 
+async def test_an_empty_body_passes_untimed_and_is_validated_as_empty() -> None:
+    # `Content-Length: 0` has nothing to limit: the request goes straight to the app.
+    empty = {"content-length": "0"}
+    async with running(build_app()) as client:
+        raw = await client.post("/raw", headers=empty)
+        assert raw.json() == {"size": 0}
+        signup = await client.post("/signup", headers={**empty, "content-type": "application/json"})
+    assert signup.status_code == 422
+    assert signup.headers["content-type"] == PROBLEM
+
+
 @pytest.fixture
 def api(settings: Settings, tmp_path: Path) -> Iterator[str]:
     """A uvicorn process of the users module, with a one-second body timeout."""
