@@ -1,7 +1,7 @@
 """Limit apps: the least each Trellis scenario could cost with the same libraries.
 
 Served by uvicorn with the same loop, HTTP parser, backlog and worker count as `trellis serve`
-(`python -m uvicorn bench.limits:hello --factory`), each beside the Trellis endpoint it bounds:
+(`python -m bench.limit_server hello`), each beside the Trellis endpoint it bounds:
 
 - `hello`: a bare FastAPI route returning a small JSON object, beside `GET /health`;
 - `jwt_verify`: PyJWT's verification of the bench user's access token, as the auth module

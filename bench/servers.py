@@ -78,11 +78,10 @@ def limit_app(factory: str, env: Mapping[str, str], *, workers: int, log: Path) 
     )
     limit_env = {**env, "LIMIT_SECRET": env["SECRET_KEY"], "LIMIT_DATABASE_URL": database_url}
     port = free_port()
-    command = [str(BIN / "python"), "-m", "uvicorn", f"bench.limits:{factory}", "--factory"]
+    command = [str(BIN / "python"), "-m", "bench.limit_server", factory]
     command += ["--host", HOST, "--port", str(port), "--workers", str(workers)]
-    command += ["--loop", env.get("EVENT_LOOP", DEFAULTS["event_loop"]), "--http", "httptools"]
+    command += ["--loop", env.get("EVENT_LOOP", DEFAULTS["event_loop"])]
     command += ["--backlog", env.get("BACKLOG", str(DEFAULTS["backlog"]))]
-    command += ["--no-access-log", "--log-level", "warning"]
     with _process(command, limit_env, port, "/openapi.json", name=factory, log=log) as server:
         yield server
 
