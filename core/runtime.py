@@ -17,7 +17,13 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.cache import Cache, create_cache
-from core.db import create_engine, create_read_sessionmaker, create_sessionmaker, transaction
+from core.db import (
+    create_engine,
+    create_read_sessionmaker,
+    create_sessionmaker,
+    create_writer,
+    transaction,
+)
 from core.mail import Mailer, MailSettings, create_mailer
 from core.realtime import PubSub, create_pubsub
 from core.records import Permission
@@ -46,6 +52,7 @@ class Runtime:
 
     settings: Settings
     engine: AsyncEngine
+    writer: AsyncEngine  # write sessions' engine: `engine`, but on SQLite (`core.db`)
     sessions: async_sessionmaker[AsyncSession]
     read_sessions: async_sessionmaker[AsyncSession]
     cache: Cache
@@ -72,10 +79,12 @@ class Runtime:
     ) -> Runtime:
         """`mail` defaults to `MailSettings()` from the environment, as deployments set SMTP."""
         engine = create_engine(settings)
+        writer = create_writer(settings, engine)
         return cls(
             settings=settings,
             engine=engine,
-            sessions=create_sessionmaker(engine),
+            writer=writer,
+            sessions=create_sessionmaker(writer),
             read_sessions=create_read_sessionmaker(engine),
             cache=create_cache(
                 settings.redis_url, prefix=settings.cache_prefix, timeout=settings.cache_timeout
@@ -148,4 +157,6 @@ class Runtime:
         await self.mailer.close()  # first: pending mail may still be retrying
         await self.pubsub.close()
         await self.cache.close()
+        if self.writer is not self.engine:
+            await self.writer.dispose()
         await self.engine.dispose()
