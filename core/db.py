@@ -66,31 +66,6 @@ def _sqlite_engine(url: str, settings: Settings) -> AsyncEngine:
     return engine
 
 
-def create_writer(settings: Settings, engine: AsyncEngine) -> AsyncEngine:
-    """The engine write sessions use: `engine` itself, except on a SQLite file.
-
-    SQLite has one writer at a time. Writers that each hold a pooled connection wait for its
-    lock in SQLite's busy handler, which polls with sleeps, so a newcomer can take the lock
-    between a waiter's polls and a few writes wait seconds while the rest pass. There, write
-    sessions share one connection, taken in arrival order (`core.pool`), so they queue fairly
-    and within `DB_POOL_TIMEOUT`; reads keep their own connections and run beside the writer.
-    """
-    url = settings.resolved_database_url
-    if not url.startswith("sqlite") or isinstance(engine.pool, NullPool):
-        return engine
-    writer = create_async_engine(
-        url,
-        connect_args={"timeout": settings.db_statement_timeout_ms / 1000},
-        poolclass=FairAsyncPool,
-        pool_size=1,
-        max_overflow=0,
-        pool_timeout=settings.db_pool_timeout,
-    )
-    event.listen(writer.sync_engine, "connect", _sqlite_pragmas)
-    event.listen(writer.sync_engine, "begin", _sqlite_begin)
-    return writer
-
-
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # The driver's own transaction handling is switched off so that `begin` below owns it.
     dbapi_connection.isolation_level = None

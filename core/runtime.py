@@ -17,13 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.cache import Cache, create_cache
-from core.db import (
-    create_engine,
-    create_read_sessionmaker,
-    create_sessionmaker,
-    create_writer,
-    transaction,
-)
+from core.db import create_engine, create_read_sessionmaker, create_sessionmaker, transaction
 from core.mail import Mailer, MailSettings, create_mailer
 from core.realtime import PubSub, create_pubsub
 from core.records import Permission
@@ -52,7 +46,6 @@ class Runtime:
 
     settings: Settings
     engine: AsyncEngine
-    writer: AsyncEngine  # write sessions' engine: `engine`, but on SQLite (`core.db`)
     sessions: async_sessionmaker[AsyncSession]
     read_sessions: async_sessionmaker[AsyncSession]
     cache: Cache
@@ -79,12 +72,10 @@ class Runtime:
     ) -> Runtime:
         """`mail` defaults to `MailSettings()` from the environment, as deployments set SMTP."""
         engine = create_engine(settings)
-        writer = create_writer(settings, engine)
         return cls(
             settings=settings,
             engine=engine,
-            writer=writer,
-            sessions=create_sessionmaker(writer),
+            sessions=create_sessionmaker(engine),
             read_sessions=create_read_sessionmaker(engine),
             cache=create_cache(
                 settings.redis_url, prefix=settings.cache_prefix, timeout=settings.cache_timeout
@@ -157,6 +148,4 @@ class Runtime:
         await self.mailer.close()  # first: pending mail may still be retrying
         await self.pubsub.close()
         await self.cache.close()
-        if self.writer is not self.engine:
-            await self.writer.dispose()
         await self.engine.dispose()

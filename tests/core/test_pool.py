@@ -1,30 +1,17 @@
-"""The database pools serve checkouts in arrival order: nobody cuts in line for a connection."""
+"""The database pool serves checkouts in arrival order: nobody cuts in line for a connection."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import exc, text
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from core.db import (
-    create_engine,
-    create_read_sessionmaker,
-    create_sessionmaker,
-    create_writer,
-    transaction,
-)
+from core.db import create_engine
 from core.pool import FairAsyncPool
 from core.settings import Settings
-from core.testing.databases import isolated_settings
 
 
 @pytest.fixture
@@ -103,42 +90,3 @@ async def test_a_waiter_cancelled_after_being_handed_a_connection_passes_it_on(
 
 def test_the_engines_pool_is_the_fair_one(settings: Settings) -> None:
     assert isinstance(create_engine(settings).pool, FairAsyncPool)
-
-
-@pytest.fixture
-async def sqlite_sessions(
-    tmp_path: Path,
-) -> AsyncIterator[tuple[async_sessionmaker[AsyncSession], async_sessionmaker[AsyncSession]]]:
-    """Write and read sessions as a runtime makes them on the embedded SQLite file."""
-    settings = isolated_settings(tmp_path)  # no DATABASE_URL: SQLite, whatever the backend
-    engine = create_engine(settings)
-    writer = create_writer(settings, engine)
-    yield create_sessionmaker(writer), create_read_sessionmaker(engine)
-    await writer.dispose()
-    await engine.dispose()
-
-
-async def _write(sessions: async_sessionmaker[AsyncSession], name: str, order: list[str]) -> None:
-    async with transaction(sessions) as session:
-        await session.execute(text("INSERT INTO pool_order (name) VALUES (:name)"), {"name": name})
-        order.append(name)
-
-
-async def test_sqlite_writers_take_the_write_lock_in_arrival_order_and_readers_pass(
-    sqlite_sessions: tuple[async_sessionmaker[AsyncSession], async_sessionmaker[AsyncSession]],
-) -> None:
-    writes, reads = sqlite_sessions
-    async with transaction(writes) as session:
-        await session.execute(text("CREATE TABLE IF NOT EXISTS pool_order (name TEXT)"))
-    order: list[str] = []
-    async with transaction(writes) as holder:  # holds SQLite's write lock...
-        await holder.execute(text("INSERT INTO pool_order (name) VALUES ('holder')"))
-        writers = []
-        for name in ("first", "second", "third"):
-            writers.append(asyncio.create_task(_write(writes, name, order)))
-            await asyncio.sleep(0.05)
-        async with transaction(reads) as reader:  # ...while a reader still reads
-            assert await reader.scalar(text("SELECT count(*) FROM pool_order")) == 0
-        assert order == []
-    await asyncio.gather(*writers)
-    assert order == ["first", "second", "third"]
