@@ -16,7 +16,13 @@ linux_only = pytest.mark.skipif(sys.platform != "linux", reason="SO_REUSEPORT sp
 
 
 def _as_a_worker_gets_it(listener: socket.socket) -> socket.socket:
-    """The socket as uvicorn's supervisor hands it to a worker: pickled for spawn."""
+    """The socket as uvicorn's supervisor hands it to a worker: pickled for spawn.
+
+    Only the workers' sockets pickle by themselves; a plain socket would go through
+    multiprocessing's fd-sharing thread, which is not what a spawned worker sees.
+    """
+    if type(listener) is socket.socket:
+        return listener  # one worker: uvicorn serves on the socket itself
     received: socket.socket = ForkingPickler.loads(bytes(ForkingPickler.dumps(listener)))
     return received
 
